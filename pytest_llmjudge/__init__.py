@@ -4,7 +4,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .dataset import Case, Dataset, FieldMap, load_cases
 from .errors import ConfigError, DatasetError, LLMJudgeError
-from .judge import Example, Judge, draw_examples, few_shot_judge, fine_tuned_judge, prompted_judge
+from .judge import (
+    Example,
+    Judge,
+    draw_examples,
+    few_shot_judge,
+    fine_tuned_judge,
+    local_judge,
+    prompted_judge,
+)
 from .thresholds import Threshold, parse_threshold
 from .verdict import Verdict, parse_verdict
 
@@ -29,6 +37,7 @@ __all__ = [
     "few_shot_judge",
     "fine_tuned_judge",
     "load_cases",
+    "local_judge",
     "parse_threshold",
     "parse_verdict",
     "prompted_judge",

@@ -49,6 +49,9 @@ class FieldMap(BaseModel):
     id: str = "id"
 
 
+DEFAULT_FIELDS = FieldMap()
+
+
 class Dataset(BaseModel):
     """A JSONL dataset as declared by a user: where it is and which rows to take.
 
@@ -66,7 +69,7 @@ class Dataset(BaseModel):
 
     path: Path
     name: str | None = None
-    fields: FieldMap = FieldMap()
+    fields: FieldMap = DEFAULT_FIELDS
     limit: int | None = Field(default=None, gt=0)
     sample: int | None = Field(default=None, gt=0)
     seed: int = 0
@@ -79,7 +82,9 @@ class Dataset(BaseModel):
 
     def resolved(self, base: Path) -> Dataset:
         """This dataset with its path made absolute relative to `base`."""
-        return self if self.path.is_absolute() else self.model_copy(update={"path": base / self.path})
+        return (
+            self if self.path.is_absolute() else self.model_copy(update={"path": base / self.path})
+        )
 
     def load(self) -> list[Case]:
         """Read, validate and select the cases."""
@@ -91,7 +96,7 @@ class Dataset(BaseModel):
         return cases
 
 
-def load_cases(path: Path | str, fields: FieldMap = FieldMap()) -> list[Case]:
+def load_cases(path: Path | str, fields: FieldMap = DEFAULT_FIELDS) -> list[Case]:
     """Read every case of a JSONL file; any bad row raises DatasetError naming file:line."""
     path = Path(path)
     try:
@@ -107,7 +112,9 @@ def load_cases(path: Path | str, fields: FieldMap = FieldMap()) -> list[Case]:
             continue
         case = _parse_line(path, lineno, line, fields)
         if case.id in seen:
-            raise DatasetError(path, lineno, f"duplicate id {case.id!r} (first on line {seen[case.id]})")
+            raise DatasetError(
+                path, lineno, f"duplicate id {case.id!r} (first on line {seen[case.id]})"
+            )
         seen[case.id] = lineno
         cases.append(case)
     if not cases:

@@ -32,7 +32,7 @@ class CaseResult:
         return self.prediction == self.case.target
 
     def check(self) -> None:
-        """Pass on a match; report a mismatch or unscored case (xfail, or fail with --llmjudge-strict)."""
+        """Pass on a match; xfail a mismatch or unscored case (fail it with --llmjudge-strict)."""
         if self.correct:
             return
         if self.prediction is None:
@@ -59,7 +59,11 @@ def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult:
     run = evals.runs[ref.run]
     judge = run.judge_ref
     if isinstance(judge, str):
-        judge = request.getfixturevalue(judge)
+        try:
+            judge = request.getfixturevalue(judge)
+        except pytest.skip.Exception as exc:
+            run.skipped = run.skipped or str(exc.msg)
+            raise
         if not isinstance(judge, Judge):
             raise ConfigError(f"fixture {run.judge_ref!r} must return a Judge, got {judge!r}")
     verdict = evals.verdict(ref, judge)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import random
 import re
-from itertools import zip_longest
 from collections.abc import Callable
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import prompts
-from .dataset import Case, FieldMap, load_cases
+from .dataset import DEFAULT_FIELDS, Case, FieldMap, load_cases
 
 Kind = Literal["prompted", "few-shot", "fine-tuned"]
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
@@ -110,7 +110,7 @@ def render_examples(examples: tuple[Example, ...]) -> str:
 
 
 def draw_examples(
-    path: Path | str, k: int, seed: int = 0, fields: FieldMap = FieldMap()
+    path: Path | str, k: int, seed: int = 0, fields: FieldMap = DEFAULT_FIELDS
 ) -> tuple[Example, ...]:
     """Draw k labelled examples from a JSONL file, deterministically and balanced by target."""
     cases = load_cases(path, fields)
@@ -121,7 +121,9 @@ def draw_examples(
     rng.shuffle(negatives)
     interleaved = [c for pair in zip_longest(positives, negatives) for c in pair if c is not None]
     picked = interleaved[:k]
-    return tuple(Example(premise=c.premise, hypothesis=c.hypothesis, target=c.target) for c in picked)
+    return tuple(
+        Example(premise=c.premise, hypothesis=c.hypothesis, target=c.target) for c in picked
+    )
 
 
 def prompted_judge(name: str, model: str, **settings: Any) -> Judge:
@@ -140,3 +142,26 @@ def few_shot_judge(
 def fine_tuned_judge(name: str, model: str, **settings: Any) -> Judge:
     """A judge for a fine-tuned model id, with the shorter fine-tuned prompt."""
     return Judge(name=name, kind="fine-tuned", model=model, **settings)
+
+
+def local_judge(
+    name: str,
+    train: list[Path | str | tuple[Path | str, float]],
+    seed: int = 0,
+    **settings: Any,
+) -> Judge:
+    """The offline judge, trained in process on JSONL files (optionally weighted) before it runs."""
+    sources = [
+        {"path": str(item[0]), "weight": float(item[1])}
+        if isinstance(item, tuple)
+        else {"path": str(item), "weight": 1.0}
+        for item in train
+    ]
+    return Judge(
+        name=name,
+        kind="fine-tuned",
+        backend="local",
+        model="local-lexical",
+        options={"train": sources, "seed": seed},
+        **settings,
+    )

@@ -46,7 +46,9 @@ def parse_marker(args: tuple[Any, ...], kwargs: dict[str, Any], base: Path) -> M
     datasets = tuple(_dataset(item).resolved(base) for item in raw)
     judges = tuple(kwargs.get("judges") or ())
     if not judges:
-        raise ConfigError(f"@pytest.mark.{MARKER} needs judges=[...] (Judge objects or fixture names)")
+        raise ConfigError(
+            f"@pytest.mark.{MARKER} needs judges=[...] (Judge objects or fixture names)"
+        )
     for judge in judges:
         if not isinstance(judge, Judge | str):
             raise ConfigError(f"judges: expected a Judge or a fixture name, got {judge!r}")

@@ -46,7 +46,7 @@ class Metrics(BaseModel):
 
 
 def effective_prediction(target: int, prediction: int | None, positive: int = 1) -> int:
-    """The label an unscored case counts as when counted wrong: FN for a positive target, else FP."""
+    """The label an unscored case counts as when wrong: FN for a positive target, else FP."""
     if prediction is not None:
         return prediction
     return 1 - positive if target == positive else positive

@@ -20,34 +20,52 @@ def add_options(parser: pytest.Parser) -> None:
     """Declare the llmjudge option group and ini keys."""
     group = parser.getgroup("llmjudge", "LLM judge evaluations")
     group.addoption(
-        "--llmjudge-concurrency", type=_positive_int, default=None, metavar="N",
+        "--llmjudge-concurrency",
+        type=_positive_int,
+        default=None,
+        metavar="N",
         help="model requests in flight per judge batch (ini: llmjudge_concurrency, default 8)",
     )
     group.addoption(
-        "--llmjudge-strict", action="store_true", default=None,
+        "--llmjudge-strict",
+        action="store_true",
+        default=None,
         help="fail the test item of every mismatched or unscored case (ini: llmjudge_strict)",
     )
     group.addoption(
-        "--llmjudge-threshold", action="append", type=parse_threshold, default=[],
+        "--llmjudge-threshold",
+        action="append",
+        type=parse_threshold,
+        default=[],
         metavar="[JUDGE:]METRIC>=VALUE",
         help="gate a metric, e.g. 'f1>=0.8' or 'local:accuracy>=0.7'; repeatable; overrides "
         "markers and ini (ini: llmjudge_thresholds)",
     )
     group.addoption(
-        "--llmjudge-report", default=None, metavar="PATH",
+        "--llmjudge-report",
+        default=None,
+        metavar="PATH",
         help="write the JSON report of every run to PATH (ini: llmjudge_report)",
     )
     group.addoption(
-        "--llmjudge-unscored", choices=UNSCORED_CHOICES, default=None,
+        "--llmjudge-unscored",
+        choices=UNSCORED_CHOICES,
+        default=None,
         help="count unscored cases as wrong answers (default) or exclude them "
         "(ini: llmjudge_unscored)",
     )
     group.addoption(
-        "--llmjudge-positive", type=int, choices=(0, 1), default=None,
+        "--llmjudge-positive",
+        type=int,
+        choices=(0, 1),
+        default=None,
         help="positive class of precision, recall and F1 (ini: llmjudge_positive, default 1)",
     )
     group.addoption(
-        "--llmjudge-timeout", type=float, default=None, metavar="SECONDS",
+        "--llmjudge-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
         help="per-request timeout (ini: llmjudge_timeout, default 60)",
     )
     parser.addini("llmjudge_concurrency", "model requests in flight per judge batch", default="8")
@@ -59,7 +77,8 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("llmjudge_timeout", "per-request timeout in seconds", default="60")
     parser.addini(
         "llmjudge_mistral_server_url",
-        "server speaking the Mistral chat protocol (MISTRAL_SERVER_URL overrides it)", default="",
+        "server speaking the Mistral chat protocol (MISTRAL_SERVER_URL overrides it)",
+        default="",
     )
     parser.addini(
         "llmjudge_artifacts", "folder of trained local judges", default=".llmjudge/artifacts"
@@ -67,7 +86,7 @@ def add_options(parser: pytest.Parser) -> None:
 
 
 def resolve_settings(config: pytest.Config) -> Settings:
-    """Settings from the command line (first), then ini, then defaults; bad values are UsageErrors."""
+    """Settings from the command line, then ini, then defaults; bad values are UsageErrors."""
     root = Path(config.rootpath)
 
     def pick(option: str, ini: str, convert: Callable[[Any], T]) -> T:

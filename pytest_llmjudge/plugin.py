@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from .dataset import Dataset
@@ -13,6 +16,8 @@ from .report import summary_lines, write_report
 from .session import CaseRef, EvalSession, RunKey
 
 __all__ = ["llmjudge_result"]
+
+WORKER_OUTPUT_KEY = "llmjudge"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,8 +31,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SESSION_KEY].settings
-    return (f"llmjudge: concurrency {s.concurrency}, unscored cases count as {s.unscored}, "
-            f"positive class {s.positive}{', strict' if s.strict else ''}")
+    return (
+        f"llmjudge: concurrency {s.concurrency}, unscored cases count as {s.unscored}, "
+        f"positive class {s.positive}{', strict' if s.strict else ''}"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -50,7 +57,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if dataset.optional and not dataset.path.exists():
             reason = f"optional dataset {dataset.path} not found"
             params += [
-                pytest.param(None, id=f"{judge_label(j)}-{dataset.label}", marks=pytest.mark.skip(reason=reason))
+                pytest.param(
+                    None,
+                    id=f"{judge_label(j)}-{dataset.label}",
+                    marks=pytest.mark.skip(reason=reason),
+                )
                 for j in spec.judges
             ]
             continue
@@ -85,11 +96,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     evals = session.config.stash[SESSION_KEY]
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller gates and reports
+        workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())
+        evals.close()
+        return
     status = evals.finish()
     if evals.settings.report_path is not None and (evals.results or evals.skipped_runs()):
         write_report(evals, evals.settings.report_path)
     if status and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: merge a finished worker's verdicts into the controller's session."""
+    published = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if published:
+        node.config.stash[SESSION_KEY].merge(json.loads(published))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -60,8 +60,12 @@ def report_dict(evals: EvalSession) -> dict[str, Any]:
         "passed": all(r.passed for r in evals.results),
         "runs": [run_dict(r) for r in evals.results],
         "skipped": [
-            {"test": run.key.test, "judge": run.key.judge, "dataset": run.key.dataset,
-             "reason": run.skipped}
+            {
+                "test": run.key.test,
+                "judge": run.key.judge,
+                "dataset": run.key.dataset,
+                "reason": run.skipped,
+            }
             for run in evals.skipped_runs()
         ],
     }
@@ -75,7 +79,17 @@ def write_report(evals: EvalSession, path: Path) -> None:
     os.replace(tmp, path)
 
 
-_HEADER = ("judge", "dataset", "n", "unscored", "accuracy [95% CI]", "precision", "recall", "f1", "gates")
+_HEADER = (
+    "judge",
+    "dataset",
+    "n",
+    "unscored",
+    "accuracy [95% CI]",
+    "precision",
+    "recall",
+    "f1",
+    "gates",
+)
 
 
 def summary_lines(evals: EvalSession) -> Iterator[str]:
@@ -83,16 +97,25 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
     rows = [_HEADER]
     for r in evals.results:
         m = r.metrics
-        gates = ", ".join(
-            f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds
-        ) or "-"
+        gates = (
+            ", ".join(f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds)
+            or "-"
+        )
         lo, hi = m.accuracy_ci
         unscored = str(m.unscored) + (" (excluded)" if m.unscored_policy == "exclude" else "")
-        rows.append((
-            r.run.key.judge, r.run.key.dataset, str(m.n), unscored,
-            f"{m.accuracy:.3f} [{lo:.2f}, {hi:.2f}]", f"{m.precision:.3f}", f"{m.recall:.3f}",
-            f"{m.f1:.3f}", gates,
-        ))
+        rows.append(
+            (
+                r.run.key.judge,
+                r.run.key.dataset,
+                str(m.n),
+                unscored,
+                f"{m.accuracy:.3f} [{lo:.2f}, {hi:.2f}]",
+                f"{m.precision:.3f}",
+                f"{m.recall:.3f}",
+                f"{m.f1:.3f}",
+                gates,
+            )
+        )
     if len(rows) > 1:
         widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER) - 1)]
         for row in rows:
@@ -100,12 +123,18 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
             yield "  ".join([*cells, row[-1]]).rstrip()
     for r in evals.results:
         if r.metrics.unscored_policy == "exclude" and r.metrics.unscored:
-            yield (f"{r.run.key.judge} on {r.run.key.dataset}: {r.metrics.unscored} unscored cases "
-                   f"excluded from the metrics; coverage {r.metrics.coverage:.1%}")
+            yield (
+                f"{r.run.key.judge} on {r.run.key.dataset}: {r.metrics.unscored} unscored cases "
+                f"excluded from the metrics; coverage {r.metrics.coverage:.1%}"
+            )
         for t in r.thresholds:
             if not t.passed:
-                yield (f"FAILED gate: judge {r.run.key.judge} on {r.run.key.dataset}: "
-                       f"{t.threshold.metric} = {t.actual:.3f}, threshold {t.threshold.op} "
-                       f"{t.threshold.value:g}")
+                yield (
+                    f"FAILED gate: judge {r.run.key.judge} on {r.run.key.dataset}: "
+                    f"{t.threshold.metric} = {t.actual:.3f}, threshold {t.threshold.op} "
+                    f"{t.threshold.value:g}"
+                )
+    for run in evals.runs.values():
+        yield from run.notes
     for run in evals.skipped_runs():
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"

@@ -16,7 +16,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
 }
 _PATTERN = re.compile(
-    r"^\s*(?:(?P<judge>[A-Za-z0-9_.+-]+)\s*:\s*)?(?P<metric>[a-z_]+)\s*"
+    r"^\s*(?:(?P<judge>[A-Za-z0-9_.+-]+)\s*:\s*)?(?P<metric>[a-z_][a-z0-9_]*)\s*"
     r"(?P<op>>=|<=|>|<)\s*(?P<value>[0-9]*\.?[0-9]+)\s*$"
 )
 
@@ -55,7 +55,9 @@ def parse_threshold(text: str) -> Threshold:
         raise argparse.ArgumentTypeError(
             f"invalid threshold {text!r}: unknown metric {metric!r} (one of {', '.join(METRICS)})"
         )
-    return Threshold(metric=metric, op=match["op"], value=float(match["value"]), judge=match["judge"])
+    return Threshold(
+        metric=metric, op=match["op"], value=float(match["value"]), judge=match["judge"]
+    )
 
 
 def thresholds_from(spec: Iterable[str] | Mapping[str, float] | None) -> tuple[Threshold, ...]:
@@ -70,7 +72,7 @@ def thresholds_from(spec: Iterable[str] | Mapping[str, float] | None) -> tuple[T
 
 
 def merge(*layers: Iterable[Threshold]) -> tuple[Threshold, ...]:
-    """Combine threshold layers, later layers replacing earlier ones on the same (judge, metric, side)."""
+    """Combine threshold layers; later ones replace earlier ones on the same judge, metric, side."""
     merged: dict[tuple[str | None, str, str], Threshold] = {}
     for layer in layers:
         for threshold in layer:

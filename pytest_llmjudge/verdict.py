@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 _FENCE = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.DOTALL)
-_TRUE = {1, "1", True, "true", "yes", "consistent"}
-_FALSE = {0, "0", False, "false", "no", "inconsistent"}
+_TRUE = {1, "1", "true", "yes", "consistent"}
+_FALSE = {0, "0", "false", "no", "inconsistent"}
 
 
 class Verdict(BaseModel):
@@ -67,9 +67,7 @@ def parse_verdict(text: str | None) -> Verdict:
         return Verdict.unscored("model output has no 'consistency' field", raw=text)
     prediction = _binary(data["consistency"])
     if prediction is None:
-        return Verdict.unscored(
-            f"'consistency' is {data['consistency']!r}, not 0 or 1", raw=text
-        )
+        return Verdict.unscored(f"'consistency' is {data['consistency']!r}, not 0 or 1", raw=text)
     reason = data.get("reason", "")
     return Verdict(prediction=prediction, reason=reason if isinstance(reason, str) else str(reason))
 

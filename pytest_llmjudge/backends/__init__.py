@@ -12,7 +12,9 @@ from ..verdict import Verdict
 
 
 class Backend(Protocol):
-    """Answers one judge's question about one case; created per batch, inside the batch's loop."""
+    """Answers one judge's question about one case; created per batch."""
+
+    notes: list[str]
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here (e.g. a missing API key), or None."""

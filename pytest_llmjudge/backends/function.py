@@ -18,6 +18,7 @@ class FunctionBackend:
         if judge.function is None:
             raise ConfigError(f"judge {judge.name!r}: backend 'function' needs function=...")
         self._function = judge.function
+        self.notes: list[str] = []
 
     def unavailable(self) -> str | None:
         return None

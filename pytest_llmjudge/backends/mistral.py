@@ -30,6 +30,7 @@ class MistralBackend:
         self, judge: Judge, settings: Settings, async_client: httpx.AsyncClient | None = None
     ) -> None:
         self._judge = judge
+        self.notes: list[str] = []
         self._settings = settings
         self._key = os.environ.get(API_KEY_ENV) or None
         self._async_client = async_client
@@ -45,15 +46,20 @@ class MistralBackend:
             self._client = Mistral(
                 api_key=self._key,
                 server_url=server_url(self._judge, self._settings),
-                async_client=self._async_client,
+                async_client=self._async_client,  # type: ignore[arg-type]  # httpx, not httpx2
                 timeout_ms=int(self._settings.timeout_s * 1000),
             )
         return self._client
 
     async def judge(self, case: Case) -> Verdict:
-        from mistralai.client.errors import MistralError
+        from mistralai.client.errors import MistralError, NoResponseError, ResponseValidationError
 
         judge = self._judge
+        transport_errors: tuple[type[BaseException], ...] = (
+            httpx.HTTPError,
+            NoResponseError,
+            *_httpx2_errors(),
+        )
         try:
             response = await self._sdk().chat.complete_async(
                 model=judge.model,
@@ -62,21 +68,57 @@ class MistralBackend:
                 temperature=judge.temperature,
                 max_tokens=judge.max_tokens,
             )
+        except ResponseValidationError as exc:  # a 2xx whose body is not a chat completion
+            return Verdict.unscored(
+                redact(f"invalid response (HTTP {exc.status_code}): {_short(exc.message)}"),
+                raw=redact(_short(exc.body)),
+            )
         except MistralError as exc:
-            return Verdict.unscored(redact(f"HTTP {exc.status_code}: {_short(exc.body)}"))
+            return Verdict.unscored(redact(_http_error(exc.status_code, exc.body, exc.headers)))
+        except transport_errors as exc:
+            return Verdict.unscored(redact(f"request failed: {type(exc).__name__}: {exc}"))
         tokens = response.usage.total_tokens if response.usage else None
         if not response.choices:
             return Verdict.unscored("response has no choices", tokens=tokens)
-        content = response.choices[0].message.content
-        text = content if isinstance(content, str) else None
+        text = _text(response.choices[0].message.content)
         return parse_verdict(text).model_copy(update={"tokens": tokens})
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.__aexit__(None, None, None)
-            self._client.__exit__(None, None, None)
-        if self._async_client is not None:
-            await self._async_client.aclose()
+        """Close the SDK's own clients and the injected one (this backend owns it)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.__aexit__(None, None, None)
+            client.__exit__(None, None, None)
+        injected, self._async_client = self._async_client, None
+        if injected is not None:
+            await injected.aclose()
+
+
+def _httpx2_errors() -> tuple[type[BaseException], ...]:
+    """The SDK's default transport raises httpx2 errors (a fork of httpx, not its subclass)."""
+    try:
+        import httpx2
+    except ImportError:  # pragma: no cover - an SDK that no longer uses httpx2
+        return ()
+    return (httpx2.HTTPError,)
+
+
+def _http_error(status: int, body: str, headers: Any) -> str:
+    """The cause of an HTTP error status, with Retry-After when the server sent one."""
+    retry_after = headers.get("retry-after") if headers is not None else None
+    after = f" (retry after {retry_after}s)" if retry_after else ""
+    return f"HTTP {status}{after}: {_short(body) or '(empty body)'}"
+
+
+def _text(content: Any) -> str | None:
+    """The text of a message's content: a string, or the text chunks of a chunk list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [getattr(chunk, "text", None) for chunk in content]
+        texts = [part for part in parts if isinstance(part, str)]
+        return "".join(texts) if texts else None
+    return None
 
 
 def _short(body: str, limit: int = 300) -> str:

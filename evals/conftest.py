@@ -1,0 +1,50 @@
+"""The judges of the project's own evaluations, declared as fixtures (as a user's repo would)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_llmjudge import Judge, few_shot_judge, fine_tuned_judge, local_judge, prompted_judge
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+FIB_TRAIN = SHARED / "fib-train.jsonl"
+OWN_TRAIN = ROOT / "data" / "news-train.jsonl"
+FINETUNED_ENV = "MISTRAL_FINETUNED_MODEL"
+
+
+def training_file() -> Path:
+    """FIB's training split when ../shared/data is there, else our own small training file."""
+    return FIB_TRAIN if FIB_TRAIN.exists() else OWN_TRAIN
+
+
+@pytest.fixture(scope="session")
+def mistral_prompted() -> Judge:
+    """Zero-shot prompted mistral-large, the published 0.78 reference."""
+    return prompted_judge("mistral_prompted", model="mistral-large-latest")
+
+
+@pytest.fixture(scope="session")
+def mistral_fewshot() -> Judge:
+    """open-mistral-7b with four labelled examples from the training data."""
+    return few_shot_judge(
+        "mistral_fewshot", model="open-mistral-7b", examples_from=training_file(), k=4, seed=7
+    )
+
+
+@pytest.fixture(scope="session")
+def mistral_finetuned() -> Judge:
+    """A fine-tuned open-mistral-7b; its model id comes from MISTRAL_FINETUNED_MODEL."""
+    model = os.environ.get(FINETUNED_ENV)
+    if not model:
+        pytest.skip(f"{FINETUNED_ENV} is not set: no fine-tuned Mistral model id to evaluate")
+    return fine_tuned_judge("mistral_finetuned", model=model)
+
+
+@pytest.fixture(scope="session")
+def local() -> Judge:
+    """The offline judge, trained on the training data in process (reused when unchanged)."""
+    return local_judge("local", train=[training_file()])

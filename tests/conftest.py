@@ -1,0 +1,118 @@
+"""Shared fixtures: pytester projects with a scripted (function) judge and no network."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# pytester is also enabled by `-p pytester` in pyproject's addopts; declaring it here keeps the
+# suite runnable with other addopts (registering a plugin twice is a no-op).
+pytest_plugins = ["pytester"]
+
+# The inner projects are as strict as ours: warnings are errors there too. The asyncio key keeps
+# pytest-asyncio (installed alongside) from warning that its loop scope is unset.
+ASYNCIO_INI = "asyncio_default_fixture_loop_scope = function\n"
+BASE_INI = "[pytest]\nfilterwarnings = error\n"
+
+# A test module evaluating the scripted judge `scripted`, which answers from ANSWERS by case id
+# (a missing id answers the target, i.e. correctly); CALLS records which cases it was asked about.
+SCRIPTED_MODULE = """
+import json
+from pathlib import Path
+
+import pytest
+from pytest_llmjudge import Judge
+
+ANSWERS = {answers!r}
+CALLS = Path(__file__).with_name("calls.jsonl")
+
+
+def scripted(case):
+    with CALLS.open("a") as f:
+        f.write(json.dumps(case.id) + "\\n")
+    return ANSWERS.get(case.id, case.target)
+
+
+JUDGE = Judge(name="scripted", backend="function", function=scripted)
+
+
+@pytest.mark.llmjudge(dataset={dataset!r}, judges=[JUDGE]{extra})
+def test_eval(llmjudge_result):
+    llmjudge_result.check()
+"""
+
+
+def make_rows(targets: Iterable[int], prefix: str = "c") -> list[dict[str, Any]]:
+    """Rows with ids prefix1, prefix2, ... and the given targets."""
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "premise": f"Document number {i}.",
+            "hypothesis": f"Summary number {i}.",
+            "target": t,
+        }
+        for i, t in enumerate(targets, start=1)
+    ]
+
+
+class Project:
+    """A tiny inner project built in a pytester directory."""
+
+    make_rows = staticmethod(make_rows)
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.path = pytester.path
+
+    def ini(self, extra: str = "", *, asyncio: bool = True) -> None:
+        """Write pytest.ini: BASE_INI, the asyncio key (unless asyncio=False), then `extra`."""
+        body = BASE_INI + (ASYNCIO_INI if asyncio else "") + textwrap.dedent(extra)
+        self.pytester.makeini(body)
+
+    def cases(self, rows: Iterable[Mapping[str, Any] | str], name: str = "cases") -> Path:
+        """Write rows (dicts, or raw lines written as given) to `<name>.jsonl`."""
+        lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+        path = self.path / f"{name}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def scripted(
+        self,
+        answers: Mapping[str, Any] | None = None,
+        dataset: str = "cases.jsonl",
+        extra: str = "",
+        name: str = "test_eval",
+    ) -> Path:
+        """Write a test module evaluating the scripted judge (see SCRIPTED_MODULE)."""
+        source = SCRIPTED_MODULE.format(answers=dict(answers or {}), dataset=dataset, extra=extra)
+        return self.pytester.makepyfile(**{name: source})
+
+    def calls(self) -> list[str]:
+        """The case ids the scripted judge was called with, in call order."""
+        path = self.path / "calls.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    def report(self, name: str = "report.json") -> dict[str, Any]:
+        """The JSON report written to `name`."""
+        data: dict[str, Any] = json.loads((self.path / name).read_text(encoding="utf-8"))
+        return data
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytester whose inner project starts with our strict ini (see Project.ini)."""
+    Project(pytester).ini()
+    return pytester
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Project:
+    """Helpers that build an inner project in the pytester directory."""
+    return Project(pytester)

@@ -1,0 +1,85 @@
+"""The installed entry point registers options, ini keys, the marker and the report header."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_help_lists_the_llmjudge_options(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "LLM judge evaluations:",
+            "*--llmjudge-concurrency=N*",
+            "*--llmjudge-strict*",
+            "*--llmjudge-threshold=*METRIC>=VALUE*",
+            "*--llmjudge-report=PATH*",
+            "*--llmjudge-unscored=*wrong*exclude*",
+            "*--llmjudge-positive=*",
+            "*--llmjudge-timeout=SECONDS*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*llmjudge_concurrency (string):*",
+            "*llmjudge_strict (bool):*",
+            "*llmjudge_thresholds (linelist):*",
+            "*llmjudge_report (string):*",
+            "*llmjudge_unscored (string):*",
+        ]
+    )
+
+
+def test_plugin_is_loaded_from_the_entry_point(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--co")
+    result.stdout.fnmatch_lines(["llmjudge: concurrency 8, *", "plugins:*llmjudge-*"])
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_marker_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.llmjudge(dataset=PATH|Dataset, *judges=*thresholds=*"]
+    )
+
+
+def test_marker_works_under_strict_markers(project, pytester: pytest.Pytester) -> None:
+    project.cases(project.make_rows([1]))
+    project.scripted()
+    result = pytester.runpytest("--strict-markers")
+    result.assert_outcomes(passed=1)
+
+
+def test_report_header_shows_settings(project, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(
+        "--co",
+        "--llmjudge-concurrency",
+        "5",
+        "--llmjudge-unscored",
+        "exclude",
+        "--llmjudge-positive",
+        "0",
+        "--llmjudge-strict",
+    )
+    result.stdout.fnmatch_lines(
+        ["llmjudge: concurrency 5, unscored cases count as exclude, positive class 0, strict"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "fragment"),
+    [
+        (["--llmjudge-positive", "2"], "", "*argument --llmjudge-positive: invalid choice: 2*"),
+        (["--llmjudge-timeout", "0"], "", "*invalid llmjudge_timeout = 0.0: must be positive*"),
+        ([], "llmjudge_positive = yes\n", "*invalid llmjudge_positive = 'yes'*"),
+        ([], "llmjudge_timeout = -1\n", "*invalid llmjudge_timeout = '-1': must be positive*"),
+    ],
+)
+def test_bad_values_are_usage_errors(
+    project, pytester: pytest.Pytester, args: list[str], ini: str, fragment: str
+) -> None:
+    project.ini(ini)
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([fragment])
