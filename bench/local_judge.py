@@ -1,14 +1,14 @@
-"""Benchmark the offline local judge on the FIB data beside the repository.
+"""Benchmark the offline local judge on the FIB data beside the repository and on our news data.
 
 Trains on ../shared/data/fib-train.jsonl (grouped 5-fold cross-validation included), scores
-../shared/data/fib-val-dev.jsonl once, and times training and judging. Run from anywhere:
+../shared/data/fib-val-dev.jsonl once, and times training and judging; then does the same for the
+two-file judge of evals/ (FIB + data/news-train.jsonl weighted 10) on both dev sets. Run:
 
     python bench/local_judge.py
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -17,17 +17,59 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pytest_llmjudge.local import TrainingSource, load_or_train  # noqa: E402
+from pytest_llmjudge import load_cases  # noqa: E402
+from pytest_llmjudge.local import (  # noqa: E402
+    LocalJudgeModel,
+    TrainingRow,
+    TrainingSource,
+    load_or_train,
+    train,
+)
 from pytest_llmjudge.local.features import analyse_document  # noqa: E402
+from pytest_llmjudge.metrics import compute_metrics  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TRAIN = DATA / "fib-train.jsonl"
 DEV = DATA / "fib-val-dev.jsonl"
+NEWS_TRAIN = ROOT / "data" / "news-train.jsonl"
+NEWS_DEV = ROOT / "data" / "news-dev.jsonl"
+NEWS_WEIGHT = 10.0
 
 
-def _cases(path: Path) -> list[tuple[str, str, int]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [(row["premise"], row["hypothesis"], int(row["target"])) for row in rows]
+def score(model: LocalJudgeModel, path: Path) -> None:
+    """Print accuracy (95% Wilson interval), precision, recall and F1 of `model` on `path`."""
+    cases = load_cases(path)
+    predictions = model.predict_many((c.premise, c.hypothesis) for c in cases)
+    m = compute_metrics([(c.target, p.label) for c, p in zip(cases, predictions, strict=True)])
+    lo, hi = m.accuracy_ci
+    print(
+        f"  {path.name:<22} n={m.n:<4} accuracy {m.accuracy:.3f} [{lo:.2f}, {hi:.2f}]  "
+        f"precision {m.precision:.3f}  recall {m.recall:.3f}  F1 {m.f1:.3f}"
+    )
+
+
+def news_weight_cv(weights: tuple[float, ...] = (1.0, 3.0, 10.0, 15.0), folds: int = 5) -> None:
+    """Grouped CV on news-train (FIB always in training): how the news weight was chosen."""
+    fib = [TrainingRow(c.premise, c.hypothesis, c.target) for c in load_cases(TRAIN)]
+    news = load_cases(NEWS_TRAIN)
+    documents = list(dict.fromkeys(c.premise for c in news))
+    fold_of = {d: i % folds for i, d in enumerate(documents)}
+    for weight in weights:
+        hits = 0
+        for fold in range(folds):
+            held = [c for c in news if fold_of[c.premise] == fold]
+            rows = fib + [
+                TrainingRow(c.premise, c.hypothesis, c.target, weight)
+                for c in news
+                if fold_of[c.premise] != fold
+            ]
+            model, _ = train(rows)
+            predictions = model.predict_many((c.premise, c.hypothesis) for c in held)
+            hits += sum(p.label == c.target for p, c in zip(predictions, held, strict=True))
+        print(
+            f"  news weight {weight:>4g}: grouped {folds}-fold CV accuracy on news-train "
+            f"{hits / len(news):.3f}"
+        )
 
 
 def main() -> int:
@@ -39,32 +81,30 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as artifacts:
         model, info = load_or_train([TrainingSource(TRAIN)], Path(artifacts), seed=0)
-    dev = _cases(DEV)
-    pairs = [(premise, hypothesis) for premise, hypothesis, _ in dev]
+        mixed, mixed_info = load_or_train(
+            [TrainingSource(TRAIN), TrainingSource(NEWS_TRAIN, NEWS_WEIGHT)], Path(artifacts)
+        )
+    dev = load_cases(DEV)
     analyse_document.cache_clear()
     started = time.perf_counter()
-    predictions = model.predict_many(pairs)
+    model.predict_many((c.premise, c.hypothesis) for c in dev)
     judging = time.perf_counter() - started
 
-    labels = [p.label for p in predictions]
-    targets = [target for _, _, target in dev]
-    hits = sum(label == target for label, target in zip(labels, targets, strict=True))
-    true_pos = sum(label == target == 1 for label, target in zip(labels, targets, strict=True))
-    precision = true_pos / max(sum(labels), 1)
-    recall = true_pos / max(sum(targets), 1)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    cv = f"{info.cv_accuracy:.3f}" if info.cv_accuracy is not None else "n/a"
-
-    print(f"training data        {TRAIN.name}: {info.n_rows} rows")
-    print(f"grouped 5-fold CV    accuracy {cv}")
-    print(f"dev ({DEV.name}, {len(dev)} rows)")
-    print(f"  accuracy           {hits / len(dev):.3f}")
-    print(f"  precision          {precision:.3f}  (positive class: consistent, target 1)")
-    print(f"  recall             {recall:.3f}")
-    print(f"  F1                 {f1:.3f}")
-    print(f"training time        {info.seconds:.2f} s for {info.n_rows} rows (5-fold CV included)")
-    per_case = 1000 * judging / len(dev)
-    print(f"judging throughput   {len(dev) / judging:.0f} cases/s ({per_case:.2f} ms/case)")
+    print(f"local judge trained on {TRAIN.name} ({info.n_rows} rows)")
+    print(f"  grouped 5-fold CV accuracy {info.cv_accuracy:.3f}")
+    print(f"  training time {info.seconds:.2f} s for {info.n_rows} rows (5-fold CV included)")
+    per_case_ms = 1000 * judging / len(dev)
+    print(f"  judging throughput {len(dev) / judging:.0f} cases/s ({per_case_ms:.2f} ms/case)")
+    score(model, DEV)
+    score(model, NEWS_DEV)
+    print(
+        f"local judge trained on {TRAIN.name} + {NEWS_TRAIN.name} x{NEWS_WEIGHT:g} "
+        f"({mixed_info.n_rows} rows; the evals' local judge)"
+    )
+    print(f"  grouped 5-fold CV accuracy {mixed_info.cv_accuracy:.3f} (over both files)")
+    news_weight_cv()
+    score(mixed, DEV)
+    score(mixed, NEWS_DEV)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..dataset import Case
-from ..errors import ConfigError
+from ..errors import ConfigError, DatasetError
 from ..judge import Judge
 from ..local import LocalJudgeModel, TrainInfo, TrainingSource, load_or_train
 from ..settings import Settings
@@ -53,7 +53,7 @@ def train_local(judge: Judge, settings: Settings) -> tuple[LocalJudgeModel, Trai
         return load_or_train(
             sources, settings.artifacts_dir, seed=int(judge.options.get("seed", 0))
         )
-    except ValueError as exc:
+    except (ValueError, DatasetError) as exc:
         raise ConfigError(f"judge {judge.name!r}: cannot train: {exc}") from None
 
 

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pytest_llmjudge.dataset import load_cases
 from pytest_llmjudge.local.features import FEATURE_NAMES, FEATURES_VERSION
 from pytest_llmjudge.local.model import DEFAULT_C, LocalJudgeModel, TrainingRow, train
 
@@ -61,27 +62,6 @@ def _as_source(source: SourceLike) -> TrainingSource:
     if isinstance(source, tuple):
         return TrainingSource(Path(source[0]), float(source[1]))
     return TrainingSource(Path(source))
-
-
-def _read_cases(path: Path) -> list[tuple[str, str, int]]:
-    """(premise, hypothesis, target) of each line of a JSONL file."""
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            premise, hypothesis, target = record["premise"], record["hypothesis"], record["target"]
-        except (json.JSONDecodeError, TypeError, KeyError) as error:
-            raise ValueError(
-                f"{path}:{number}: expected premise, hypothesis and target ({error})"
-            ) from None
-        if not isinstance(premise, str) or not isinstance(hypothesis, str) or target not in (0, 1):
-            raise ValueError(
-                f"{path}:{number}: premise and hypothesis must be text and target 0 or 1"
-            )
-        cases.append((premise, hypothesis, int(target)))
-    return cases
 
 
 def _package_version() -> str:
@@ -223,9 +203,9 @@ def load_or_train(
                 cv_accuracy=float(cv) if isinstance(cv, int | float) else None,
             )
     rows = [
-        TrainingRow(premise, hypothesis, target, source.weight)
+        TrainingRow(case.premise, case.hypothesis, case.target, source.weight)
         for source in chosen_sources
-        for premise, hypothesis, target in _read_cases(source.path)
+        for case in load_cases(source.path)
     ]
     model, cv_accuracy = train(
         rows, c=float(chosen["c"]), seed=seed, cv_folds=int(chosen["cv_folds"])

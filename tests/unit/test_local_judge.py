@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pytest_llmjudge.errors import DatasetError
 from pytest_llmjudge.local import (
     LocalJudgeModel,
     LocalPrediction,
@@ -265,7 +266,7 @@ def test_rejects_bad_input(train_file: Path, artifacts: Path, tmp_path: Path) ->
         TrainingSource(train_file, 0.0)
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"premise": "a", "hypothesis": "b", "target": 1}\n{"premise": "a"}\n')
-    with pytest.raises(ValueError, match="broken.jsonl:2"):
+    with pytest.raises(DatasetError, match="broken.jsonl:2: missing field 'hypothesis'"):
         load_or_train([broken], artifacts)
     one_class = _write(tmp_path / "one.jsonl", [r for r in _rows(1, 5) if r["target"] == 1])
     with pytest.raises(ValueError, match="both"):
