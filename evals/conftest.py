@@ -58,3 +58,17 @@ def local() -> Judge:
     if FIB_TRAIN.exists():
         train.insert(0, (FIB_TRAIN, 1.0))
     return local_judge("local", train=train)
+
+
+@pytest.fixture(scope="session")
+def local_ft(llmjudge_finetune) -> Judge:
+    """The offline judge through the fine-tune fixture, recorded in llmjudge-finetunes.json.
+
+    The same recipe as `local`, obtained the way a fine-tuned judge is: its inputs are validated
+    and fingerprinted, a recorded fine-tune is reused, and `--llmjudge-finetune=never` skips it
+    when the data changed and it was not retrained.
+    """
+    train: list[Path | tuple[Path, float]] = [(OWN_TRAIN, NEWS_WEIGHT)]
+    if FIB_TRAIN.exists():
+        train.insert(0, (FIB_TRAIN, 1.0))
+    return llmjudge_finetune("local_ft", backend="local", train=train)

@@ -10,6 +10,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 # local measured 0.65 here (see bench/local_judge.py).
 THRESHOLDS = [
     "local:accuracy>=0.55",
+    "local_ft:accuracy>=0.55",
     "mistral_prompted:accuracy>=0.70",
     "mistral_fewshot:accuracy>=0.60",
     "mistral_finetuned:accuracy>=0.70",
@@ -18,7 +19,7 @@ THRESHOLDS = [
 
 @pytest.mark.llmjudge(
     dataset=DATA / "news-dev.jsonl",
-    judges=["local", "mistral_prompted", "mistral_fewshot", "mistral_finetuned"],
+    judges=["local", "local_ft", "mistral_prompted", "mistral_fewshot", "mistral_finetuned"],
     thresholds=THRESHOLDS,
 )
 def test_news(llmjudge_result):

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import DatasetError
+
+
+class _Record(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Record)
+M = TypeVar("M", bound=BaseModel)
 
 
 class Case(BaseModel):
@@ -98,6 +108,15 @@ class Dataset(BaseModel):
 
 def load_cases(path: Path | str, fields: FieldMap = DEFAULT_FIELDS) -> list[Case]:
     """Read every case of a JSONL file; any bad row raises DatasetError naming file:line."""
+    return load_records(path, lambda where, lineno, row: _build_case(where, lineno, row, fields))
+
+
+def load_records(path: Path | str, build: Callable[[Path, int, dict[str, Any]], R]) -> list[R]:
+    """Read a JSONL file of records with ids (cases of any kind) through `build`.
+
+    `build(path, lineno, row)` turns one JSON object into a record (raising DatasetError);
+    this function owns what every dataset shares: reading, JSON, duplicate ids, emptiness.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -105,46 +124,70 @@ def load_cases(path: Path | str, fields: FieldMap = DEFAULT_FIELDS) -> list[Case
         raise DatasetError(path, None, "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(path, None, f"cannot read file: {exc}") from None
-    cases: list[Case] = []
+    records: list[R] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        case = _parse_line(path, lineno, line, fields)
-        if case.id in seen:
+        record = build(path, lineno, _json_row(path, lineno, line))
+        if record.id in seen:
             raise DatasetError(
-                path, lineno, f"duplicate id {case.id!r} (first on line {seen[case.id]})"
+                path, lineno, f"duplicate id {record.id!r} (first on line {seen[record.id]})"
             )
-        seen[case.id] = lineno
-        cases.append(case)
-    if not cases:
+        seen[record.id] = lineno
+        records.append(record)
+    if not records:
         raise DatasetError(path, None, "file is empty: no cases")
-    return cases
+    return records
 
 
-def _parse_line(path: Path, lineno: int, line: str, fields: FieldMap) -> Case:
+def _json_row(path: Path, lineno: int, line: str) -> dict[str, Any]:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise DatasetError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
     if not isinstance(row, dict):
         raise DatasetError(path, lineno, f"expected a JSON object, got {type(row).__name__}")
+    return row
+
+
+def build_record(
+    model: type[M],
+    path: Path,
+    lineno: int,
+    row: dict[str, Any],
+    required: dict[str, str],
+    optional: dict[str, str] | None = None,
+    id_key: str = "id",
+) -> M:
+    """Validate one row into `model`: `required`/`optional` map model fields onto JSONL keys.
+
+    A missing required key or an invalid value raises DatasetError naming file:line and the key;
+    the id is the row's `id_key`, else `<file stem>:<line>`.
+    """
     data: dict[str, Any] = {"source": f"{path}:{lineno}"}
-    for name in ("premise", "hypothesis", "target"):
-        key = getattr(fields, name)
+    for name, key in required.items():
         if key not in row:
             raise DatasetError(path, lineno, f"missing field {key!r}")
         data[name] = row[key]
-    raw_id = row.get(fields.id)
+    for name, key in (optional or {}).items():
+        if row.get(key) is not None:
+            data[name] = row[key]
+    raw_id = row.get(id_key)
     data["id"] = str(raw_id) if raw_id is not None else f"{path.stem}:{lineno}"
     try:
-        return Case(**data)
+        return model(**data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = err["loc"][0] if err["loc"] else "row"
-        key = getattr(fields, str(field), field)
+        field = str(err["loc"][0]) if err["loc"] else "row"
+        key = {**required, **(optional or {})}.get(field, field)
         msg = err["msg"].removeprefix("Value error, ")
         raise DatasetError(path, lineno, f"field {key!r}: {msg}") from None
+
+
+def _build_case(path: Path, lineno: int, row: dict[str, Any], fields: FieldMap) -> Case:
+    required = {name: getattr(fields, name) for name in ("premise", "hypothesis", "target")}
+    return build_record(Case, path, lineno, row, required, id_key=fields.id)
 
 
 def stratified_sample(cases: list[Case], size: int, seed: int) -> list[Case]:

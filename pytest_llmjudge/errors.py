@@ -22,3 +22,38 @@ class DatasetError(LLMJudgeError):
 
 class ConfigError(LLMJudgeError):
     """A judge, threshold or option that is declared wrongly."""
+
+
+class CallError(LLMJudgeError):
+    """A model call that failed; the runner decides whether to retry it.
+
+    Attributes:
+        status: the HTTP status, or None for a timeout or connection error.
+        retry_after: seconds the server asked to wait (Retry-After), when it said.
+        permanent: whether retrying cannot help (401, 403, 404, 422, ...).
+        message: the cause, secrets scrubbed.
+        raw: the raw response body, when there is one worth keeping.
+    """
+
+    PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 422})
+    HALTING_STATUSES = frozenset({401, 403, 404, 410})  # wrong key, model or server: stop the judge
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+        permanent: bool | None = None,
+        raw: str | None = None,
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        self.permanent = (status in self.PERMANENT_STATUSES) if permanent is None else permanent
+        self.message = message
+        self.raw = raw
+        super().__init__(message)
+
+    @property
+    def halts(self) -> bool:
+        """Whether no further request of the same judge can succeed (bad key, model or server)."""
+        return self.permanent and self.status in self.HALTING_STATUSES

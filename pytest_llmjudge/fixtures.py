@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
+from .baseline import BaselineRef, snapshot_glue
 from .dataset import Case
 from .errors import ConfigError
 from .judge import Judge
-from .session import CaseRef, EvalSession
+from .junit import case_properties
+from .session import CaseRef, EvalSession, Run
+
+if TYPE_CHECKING:
+    from .snapshots import BaselineResult
 
 SESSION_KEY = pytest.StashKey[EvalSession]()
 
@@ -48,27 +54,33 @@ class CaseResult:
 
 
 @pytest.fixture
-def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult:
-    """The judge's verdict on this item's case, predicted in one concurrent batch per run."""
+def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
+    """The judge's verdict on this item's case (or its run vs its baseline), batched per run."""
     ref = getattr(request, "param", None)
-    if not isinstance(ref, CaseRef):
+    if not isinstance(ref, CaseRef | BaselineRef):
         raise ConfigError(
             "llmjudge_result is parametrized by @pytest.mark.llmjudge(dataset=..., judges=[...])"
         )
     evals = request.config.stash[SESSION_KEY]
     run = evals.runs[ref.run]
-    judge = run.judge_ref
-    if isinstance(judge, str):
-        try:
-            judge = request.getfixturevalue(judge)
-        except pytest.skip.Exception as exc:
-            run.skipped = run.skipped or str(exc.msg)
-            raise
-        if not isinstance(judge, Judge):
-            raise ConfigError(f"fixture {run.judge_ref!r} must return a Judge, got {judge!r}")
+    judge = _resolve_judge(request, run)
+    if isinstance(ref, BaselineRef):  # the run's baseline item
+        result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
+        return result
     verdict = evals.verdict(ref, judge)
     if verdict is None:
         pytest.skip(f"judge {ref.run.judge}: {run.skipped}")
+    request.node.user_properties.extend(  # JUnit XML properties of the case
+        case_properties(
+            ref.run.judge,
+            ref.run.dataset,
+            ref.case.id,
+            ref.case.target,
+            verdict.prediction,
+            verdict.reason,
+            verdict.error,
+        )
+    )
     return CaseResult(
         case=ref.case,
         judge=judge,
@@ -78,3 +90,17 @@ def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult:
         error=verdict.error,
         strict=evals.settings.strict,
     )
+
+
+def _resolve_judge(request: pytest.FixtureRequest, run: Run) -> Judge:
+    """The run's Judge, from the marker or from the fixture it names."""
+    judge = run.judge_ref
+    if isinstance(judge, str):
+        try:
+            judge = request.getfixturevalue(judge)
+        except pytest.skip.Exception as exc:
+            run.skipped = run.skipped or str(exc.msg)
+            raise
+        if not isinstance(judge, Judge):
+            raise ConfigError(f"fixture {run.judge_ref!r} must return a Judge, got {judge!r}")
+    return judge

@@ -36,7 +36,7 @@ class Judge(BaseModel):
     Attributes:
         name: the judge's id in test ids (`-k <name>`) and reports.
         kind: prompted, few-shot or fine-tuned; picks the built-in prompt.
-        backend: "mistral", "local" or "function".
+        backend: "mistral", "local", "function" or "hf" (a LoRA adapter run in process).
         model: the model id (for "local": a label of the trained artifact).
         prompt: a prompt template with {premise}, {hypothesis} (and {examples}); default by kind.
         examples: labelled examples rendered into {examples}.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from .thresholds import Threshold, thresholds_from
 MARKER = "llmjudge"
 MARKER_HELP = (
     "llmjudge(dataset=PATH|Dataset, datasets=[...], judges=[Judge|fixture-name, ...], "
-    "thresholds=['f1>=0.8', ...] | {'accuracy': 0.7}): evaluate judges on labelled JSONL cases"
+    "thresholds=['f1>=0.8', ...] | {'accuracy': 0.7}, baseline=True|'role', "
+    "require_better=False): evaluate judges on labelled JSONL cases"
 )
-_KWARGS = {"dataset", "datasets", "judges", "thresholds"}
+_ROLE = re.compile(r"^[A-Za-z0-9_.+-]+$")
+_KWARGS = {"dataset", "datasets", "judges", "thresholds", "baseline", "require_better"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,14 @@ class MarkerSpec:
     datasets: tuple[Dataset, ...]
     judges: tuple[Judge | str, ...]
     thresholds: tuple[Threshold, ...]
+    baseline: str | bool | None = None
+    require_better: bool = False
+
+    def baseline_role(self, judge: Judge | str) -> str | None:
+        """The baseline a judge is compared with: the marker's role, or the judge's own name."""
+        if self.baseline is True:
+            return judge_label(judge)
+        return self.baseline or None
 
 
 def parse_marker(args: tuple[Any, ...], kwargs: dict[str, Any], base: Path) -> MarkerSpec:
@@ -62,7 +73,19 @@ def parse_marker(args: tuple[Any, ...], kwargs: dict[str, Any], base: Path) -> M
         thresholds = thresholds_from(kwargs.get("thresholds"))
     except Exception as exc:
         raise ConfigError(f"thresholds: {exc}") from None
-    return MarkerSpec(datasets, judges, thresholds)
+    baseline = kwargs.get("baseline")
+    if baseline is not None and not isinstance(baseline, bool | str):
+        raise ConfigError(f"baseline: expected True or a role name, got {baseline!r}")
+    if isinstance(baseline, str) and not _ROLE.match(baseline):
+        raise ConfigError(
+            f"baseline: role name {baseline!r} must be letters, digits, '_', '.', '+' or '-'"
+        )
+    require_better = kwargs.get("require_better", False)
+    if not isinstance(require_better, bool):
+        raise ConfigError(f"require_better: expected True or False, got {require_better!r}")
+    if require_better and not baseline:
+        raise ConfigError("require_better=True needs a baseline (baseline=True or a role name)")
+    return MarkerSpec(datasets, judges, thresholds, baseline, require_better)
 
 
 def judge_label(judge: Judge | str) -> str:

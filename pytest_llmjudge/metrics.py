@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from .settings import UnscoredPolicy
-from .stats import wilson_interval
+from .stats import f1_bootstrap_interval, wilson_interval
+
+CONFIDENCE = 0.95  # level of every interval below
+BOOTSTRAP_SEED = 0  # F1's bootstrap interval is seeded, so a report is reproducible
 
 
 class Metrics(BaseModel):
@@ -19,7 +22,9 @@ class Metrics(BaseModel):
         counted: cases in accuracy/precision/recall/F1 (n, or scored when unscored are excluded).
         tp, fp, tn, fn: the confusion matrix for the positive class.
         accuracy, precision, recall, f1: point estimates (0.0 when undefined).
-        accuracy_ci: 95% Wilson interval of accuracy.
+        accuracy_ci, precision_ci, recall_ci: 95% Wilson intervals (over the counted cases,
+            the predicted positives and the actual positives).
+        f1_ci: 95% percentile bootstrap interval of F1 (2,000 resamples, seed 0).
         positive: the positive class; unscored_policy: how unscored cases were counted.
     """
 
@@ -37,12 +42,28 @@ class Metrics(BaseModel):
     recall: float
     f1: float
     accuracy_ci: tuple[float, float]
+    precision_ci: tuple[float, float] = (0.0, 1.0)
+    recall_ci: tuple[float, float] = (0.0, 1.0)
+    f1_ci: tuple[float, float] = (0.0, 1.0)
     positive: int = 1
     unscored_policy: UnscoredPolicy = "wrong"
 
     def value(self, name: str) -> float:
         """A metric by name, as thresholds refer to it."""
         return float(getattr(self, name))
+
+    def interval(self, name: str) -> tuple[float, float] | None:
+        """The 95% interval of a metric, or None for a count or coverage (exact, no interval)."""
+        value = getattr(self, f"{name}_ci", None)
+        return None if value is None else (float(value[0]), float(value[1]))
+
+    def denominator(self, name: str) -> int | None:
+        """The number of cases a proportion metric is estimated from (None for F1 and counts)."""
+        return {
+            "accuracy": self.counted,
+            "precision": self.tp + self.fp,
+            "recall": self.tp + self.fn,
+        }.get(name)
 
 
 def effective_prediction(target: int, prediction: int | None, positive: int = 1) -> int:
@@ -85,9 +106,25 @@ def compute_metrics(
         precision=precision,
         recall=recall,
         f1=_ratio(2 * precision * recall, precision + recall),
-        accuracy_ci=wilson_interval(correct, len(counted)),
+        accuracy_ci=wilson_interval(correct, len(counted), CONFIDENCE),
+        precision_ci=wilson_interval(tp, tp + fp, CONFIDENCE),
+        recall_ci=wilson_interval(tp, tp + fn, CONFIDENCE),
+        f1_ci=_f1_interval(counted, positive),
         positive=positive,
         unscored_policy=unscored,
+    )
+
+
+def _f1_interval(counted: Sequence[tuple[int, int]], positive: int) -> tuple[float, float]:
+    # Sorted first: F1 depends on the multiset of pairs only, so the interval must not depend
+    # on the order of the cases either.
+    ordered = sorted(counted)
+    return f1_bootstrap_interval(
+        [t for t, _ in ordered],
+        [p for _, p in ordered],
+        positive=positive,
+        confidence=CONFIDENCE,
+        seed=BOOTSTRAP_SEED,
     )
 
 

@@ -7,15 +7,18 @@ from typing import Any
 
 import pytest
 
+from .baseline import BaselineRef, baseline_item_id, baseline_spec
 from .dataset import Dataset
 from .errors import ConfigError, DatasetError
+from .finetune.fixture import llmjudge_finetune
 from .fixtures import SESSION_KEY, llmjudge_result
-from .marker import MARKER, MARKER_HELP, judge_label, parse_marker
+from .marker import MARKER, MARKER_HELP, MarkerSpec, judge_label, parse_marker
 from .options import add_options, resolve_settings
+from .outputs import finish_outputs, output_notes, progress_factory
 from .report import summary_lines, write_report
 from .session import CaseRef, EvalSession, RunKey
 
-__all__ = ["llmjudge_result"]
+__all__ = ["llmjudge_finetune", "llmjudge_result"]
 
 WORKER_OUTPUT_KEY = "llmjudge"
 
@@ -27,6 +30,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[SESSION_KEY] = EvalSession(resolve_settings(config))
+    config.stash[SESSION_KEY].progress = progress_factory(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -64,6 +68,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 )
                 for j in spec.judges
             ]
+            params += _skipped_baseline_params(metafunc, spec, dataset, prefix, reason)
             continue
         cases = _load(dataset)
         for judge in spec.judges:
@@ -73,7 +78,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 pytest.param(CaseRef(key, case), id=f"{key.judge}-{prefix}{case.id}")
                 for case in cases
             ]
+            params += _baseline_params(evals, spec, key, prefix)
     metafunc.parametrize("llmjudge_result", params, indirect=True)
+
+
+def _baseline_params(evals: EvalSession, spec: MarkerSpec, key: RunKey, prefix: str) -> list[Any]:
+    """The run's baseline item, after its cases, when the marker asks for a baseline."""
+    role = spec.baseline_role(key.judge)
+    if role is None:
+        return []
+    labels = [judge_label(j) for j in spec.judges]
+    ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
+    evals.runs[key].baseline = ref.spec
+    return [pytest.param(ref, id=baseline_item_id(key.judge, prefix))]
+
+
+def _skipped_baseline_params(
+    metafunc: pytest.Metafunc, spec: MarkerSpec, dataset: Dataset, prefix: str, reason: str
+) -> list[Any]:
+    """Skipped baseline items of a missing optional dataset: they keep its stored baselines
+    from being reported (or deleted) as unused snapshots."""
+    params = []
+    for judge in spec.judges:
+        key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
+        role = spec.baseline_role(key.judge)
+        if role is None:
+            continue
+        labels = [judge_label(j) for j in spec.judges]
+        ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
+        params.append(
+            pytest.param(
+                ref, id=baseline_item_id(key.judge, prefix), marks=pytest.mark.skip(reason=reason)
+            )
+        )
+    return params
 
 
 def _load(dataset: Dataset) -> list:  # type: ignore[type-arg]
@@ -90,7 +128,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         ref = callspec.params.get("llmjudge_result") if callspec else None
         if isinstance(ref, CaseRef):
             refs.append(ref)
-    session.config.stash[SESSION_KEY].select(refs)
+    evals = session.config.stash[SESSION_KEY]
+    evals.select(refs)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(session.config, "workerinput"):
+        for line in evals.estimate():
+            reporter.write_line(f"llmjudge estimate: {line}")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -104,6 +147,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     status = evals.finish()
     if evals.settings.report_path is not None and (evals.results or evals.skipped_runs()):
         write_report(evals, evals.settings.report_path)
+    finish_outputs(session.config, evals)  # JUnit properties, HTML, job summary, Weave
     if status and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -118,6 +162,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = list(summary_lines(terminalreporter.config.stash[SESSION_KEY]))
+    lines += output_notes(terminalreporter.config)
     if not lines:
         return
     terminalreporter.write_sep("=", "llmjudge summary")

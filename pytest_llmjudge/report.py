@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .comparison import baseline_cell, comparison_lines
+from .gating import ThresholdResult, uncertainty_lines, with_interval
 from .secrets import redact
 from .session import EvalSession, RunResult
 
@@ -31,10 +33,18 @@ def run_dict(result: RunResult) -> dict[str, Any]:
                 "value": t.threshold.value,
                 "actual": t.actual,
                 "passed": t.passed,
+                "point": t.point,
+                "basis": t.basis,
             }
             for t in result.thresholds
         ],
+        "unresolved": [u.message() for u in result.unresolved()],
+        "comparison": result.comparison.as_dict() if result.comparison else None,
+        "comparison_error": result.comparison_error,
+        # the stored baseline the comparison was made with, so `regate` can redo it
+        "baseline_snapshot": result.run.baseline_data,
         "passed": result.passed,
+        "cached": sum(1 for _, verdict in result.judged_cases() if verdict.cached),
         "cases": [
             {
                 "id": case.id,
@@ -57,7 +67,11 @@ def run_dict(result: RunResult) -> dict[str, Any]:
 def report_dict(evals: EvalSession) -> dict[str, Any]:
     """The whole JSON report."""
     return {
-        "passed": all(r.passed for r in evals.results),
+        "passed": all(r.passed for r in evals.results) and not evals.budget_exhausted(),
+        "calls": {  # model calls: how many answers came from the cache; a budget that ran out
+            "cached": sum(1 for r in evals.results for _, v in r.judged_cases() if v.cached),
+            "budget_exhausted": evals.budget_exhausted(),
+        },
         "runs": [run_dict(r) for r in evals.results],
         "skipped": [
             {
@@ -85,9 +99,9 @@ _HEADER = (
     "n",
     "unscored",
     "accuracy [95% CI]",
-    "precision",
-    "recall",
-    "f1",
+    "precision [95% CI]",
+    "recall [95% CI]",
+    "f1 [95% CI]",
     "gates",
 )
 
@@ -97,11 +111,10 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
     rows = [_HEADER]
     for r in evals.results:
         m = r.metrics
-        gates = (
-            ", ".join(f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds)
-            or "-"
-        )
-        lo, hi = m.accuracy_ci
+        gate_cells = [f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds]
+        if r.comparison is not None or r.comparison_error is not None:
+            gate_cells.append(baseline_cell(r.comparison, r.comparison_error))
+        gates = ", ".join(gate_cells) or "-"
         unscored = str(m.unscored) + (" (excluded)" if m.unscored_policy == "exclude" else "")
         rows.append(
             (
@@ -109,10 +122,10 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
                 r.run.key.dataset,
                 str(m.n),
                 unscored,
-                f"{m.accuracy:.3f} [{lo:.2f}, {hi:.2f}]",
-                f"{m.precision:.3f}",
-                f"{m.recall:.3f}",
-                f"{m.f1:.3f}",
+                with_interval(m.accuracy, m.accuracy_ci),
+                with_interval(m.precision, m.precision_ci),
+                with_interval(m.recall, m.recall_ci),
+                with_interval(m.f1, m.f1_ci),
                 gates,
             )
         )
@@ -131,10 +144,20 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
             if not t.passed:
                 yield (
                     f"FAILED gate: judge {r.run.key.judge} on {r.run.key.dataset}: "
-                    f"{t.threshold.metric} = {t.actual:.3f}, threshold {t.threshold.op} "
-                    f"{t.threshold.value:g}"
+                    f"{_checked(t)}, threshold {t.threshold.op} {t.threshold.value:g}"
                 )
+        yield from uncertainty_lines(r.run.key.judge, r.run.key.dataset, r.unresolved())
+        yield from comparison_lines(
+            r.run.key.judge, r.run.key.dataset, r.comparison, r.comparison_error
+        )
     for run in evals.runs.values():
         yield from run.notes
     for run in evals.skipped_runs():
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
+
+
+def _checked(t: ThresholdResult) -> str:
+    """'f1 = 0.800', or 'f1 lower bound = 0.712 (point 0.800)' when gated on a bound."""
+    if t.basis == "point" or t.point is None:
+        return f"{t.threshold.metric} = {t.actual:.3f}"
+    return f"{t.threshold.metric} {t.basis} = {t.actual:.3f} (point {t.point:.3f})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from .backends import Backend
@@ -49,8 +49,14 @@ async def judge_batch(
     cases: Sequence[Case],
     concurrency: int,
     on_verdict: OnVerdict | None = None,
+    judge_one: Callable[[Case], Awaitable[Verdict]] | None = None,
 ) -> dict[str, Verdict]:
-    """Every case's verdict, with at most `concurrency` calls in flight; no case is dropped."""
+    """Every case's verdict, with at most `concurrency` calls in flight; no case is dropped.
+
+    `judge_one` replaces `backend.judge` (the session passes calls.CallRunner.judge, which adds
+    the cache, retries and limits for backends that call a model server).
+    """
+    judge = judge_one or backend.judge
     semaphore = asyncio.Semaphore(max(1, concurrency))
     verdicts: dict[str, Verdict] = {}
 
@@ -58,7 +64,7 @@ async def judge_batch(
         async with semaphore:
             started = time.perf_counter()
             try:
-                verdict = await backend.judge(case)
+                verdict = await judge(case)
             except Exception as exc:  # any failure becomes an unscored case with its cause
                 verdict = Verdict.unscored(redact(f"{type(exc).__name__}: {exc}"))
             if not verdict.latency_s:

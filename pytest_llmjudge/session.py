@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import create_backend
+from .budget import is_budget_cause
+from .calls import CallContext, CallRunner, estimate_lines, is_model_backend
+from .comparison import CaseMismatchError, Comparison, PairedCase, baseline_cases, compare
 from .dataset import Case, Dataset
+from .gating import ThresholdResult, Unresolved, check_thresholds, unresolved
 from .judge import Judge
 from .metrics import Metrics, compute_metrics
+from .progress import BatchProgress
 from .runner import LoopThread, judge_batch
 from .settings import Settings
 from .thresholds import Threshold, merge, parse_threshold
 from .verdict import Verdict
+
+if TYPE_CHECKING:
+    from .baseline import BaselineSpec
+
+
+def merge_baseline(run: Run, data: dict[str, Any]) -> None:
+    """Take a worker's baseline spec and snapshot into a run (pytest-xdist controller)."""
+    from .baseline import BaselineSpec  # baseline.py builds on this module
+
+    if run.baseline is None and data.get("baseline"):
+        run.baseline = BaselineSpec(**data["baseline"])
+    if run.baseline_data is None:
+        run.baseline_data = data.get("baseline_data")
 
 
 @dataclass(frozen=True)
@@ -47,15 +65,8 @@ class Run:
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class ThresholdResult:
-    """A threshold checked against a run's metrics."""
-
-    threshold: Threshold
-    actual: float
-    passed: bool
+    baseline: BaselineSpec | None = None  # the stored baseline this run is compared with
+    baseline_data: dict[str, Any] | None = None  # that baseline's snapshot, once read
 
 
 @dataclass(frozen=True)
@@ -65,11 +76,22 @@ class RunResult:
     run: Run
     metrics: Metrics
     thresholds: tuple[ThresholdResult, ...]
+    comparison: Comparison | None = None
+    comparison_error: str | None = None
 
     @property
     def passed(self) -> bool:
-        """Whether every threshold of the run passed."""
-        return all(t.passed for t in self.thresholds)
+        """Whether every threshold of the run and its comparison with a baseline passed."""
+        return (
+            all(t.passed for t in self.thresholds)
+            and (self.comparison is None or self.comparison.passed)
+            and self.comparison_error is None
+        )
+
+    def unresolved(self) -> list[Unresolved]:
+        """Thresholds the point estimate meets but too few cases to show it."""
+        found = (unresolved(self.metrics, t.threshold) for t in self.thresholds)
+        return [u for u in found if u is not None]
 
     def judged_cases(self) -> list[tuple[Case, Verdict]]:
         """The cases that have a verdict, in dataset order."""
@@ -84,6 +106,9 @@ class EvalSession:
         self.runs: dict[RunKey, Run] = {}
         self.results: list[RunResult] = []
         self._loop = LoopThread()
+        self.calls = CallContext(settings)  # cache, budget and rate limits of model calls
+        # starts a batch's progress display (judge, dataset, cases); the plugin sets it
+        self.progress: Callable[[str, str, int], BatchProgress | None] | None = None
 
     def register(
         self,
@@ -117,34 +142,71 @@ class EvalSession:
         run.reported.add(ref.case.id)
         return run.verdicts[ref.case.id]
 
+    def judge_run(self, key: RunKey, judge: Judge) -> bool:
+        """Judge every selected case of a run not judged yet; False when the run is skipped."""
+        run = self.runs[key]
+        if run.judge is None:
+            run.judge = judge
+        missing = [c for c in run.cases if c.id not in run.verdicts]
+        if missing and run.skipped is None:
+            self._judge(run, missing)
+        return run.skipped is None
+
     def _judge(self, run: Run, cases: list[Case]) -> None:
         assert run.judge is not None
         backend = create_backend(run.judge, self.settings)
         run.notes.extend(backend.notes)
+        model = is_model_backend(backend)
         reason = backend.unavailable()
-        if reason is not None:
+        # replay never calls the server, so it needs no API key
+        if reason is not None and not (model and self.settings.calls.cache == "replay"):
             run.skipped = reason
             return
+        calls = CallRunner(backend, self.calls, run.key.judge) if model else None  # type: ignore[arg-type]
+        start = self.progress
+        progress = start(run.key.judge, run.key.dataset, len(cases)) if start else None
 
         async def batch() -> dict[str, Verdict]:
             try:
                 return await judge_batch(
-                    backend, cases, self.settings.concurrency, on_verdict=_store(run)
+                    backend,
+                    cases,
+                    self.settings.concurrency,
+                    on_verdict=_store(run, progress),
+                    judge_one=calls.judge if calls else None,
                 )
             finally:
                 await backend.aclose()
 
-        self._loop.run(batch())
+        try:
+            self._loop.run(batch())
+        finally:
+            if progress is not None:
+                progress.close()
+        if calls is not None:
+            run.notes.extend(calls.notes(run.key.dataset))
 
     def close(self) -> None:
         """Stop the batch loop."""
         self._loop.close()
+        self.calls.close()
+
+    def estimate(self) -> list[str]:
+        """The requests and tokens the selected cases will cost, one line per model judge's run."""
+        return estimate_lines(self.runs.values(), self.settings, self.calls)
+
+    def budget_exhausted(self) -> bool:
+        """Whether a case went unscored because the request or token budget ran out."""
+        return any(
+            is_budget_cause(v.error) for run in self.runs.values() for v in run.verdicts.values()
+        )
 
     def finish(self) -> int:
         """Compute every run's metrics and gates; 0 when all pass, else 1."""
         self.close()
         self.results = [self._result(run) for run in self.runs.values() if run.verdicts]
-        return 0 if all(r.passed for r in self.results) else 1
+        passed = all(r.passed for r in self.results) and not self.budget_exhausted()
+        return 0 if passed else 1
 
     def publish(self) -> list[dict[str, Any]]:
         """What a pytest-xdist worker sends its controller: the verdicts of the items it ran."""
@@ -162,9 +224,11 @@ class EvalSession:
                 },
                 "skipped": run.skipped,
                 "notes": run.notes,
+                "baseline": run.baseline.as_dict() if run.baseline else None,
+                "baseline_data": run.baseline_data,
             }
             for run in self.runs.values()
-            if run.reported or run.skipped
+            if run.reported or run.skipped or run.baseline_data is not None
         ]
 
     def merge(self, published: list[dict[str, Any]]) -> None:
@@ -186,6 +250,7 @@ class EvalSession:
                 (cid, Verdict.model_validate(v)) for cid, v in data["verdicts"].items()
             )
             run.skipped = run.skipped or data["skipped"]
+            merge_baseline(run, data)
             run.notes.extend(n for n in data["notes"] if n not in run.notes)
 
     def skipped_runs(self) -> list[Run]:
@@ -201,16 +266,46 @@ class EvalSession:
         thresholds = merge(
             self.settings.ini_thresholds, run.thresholds, self.settings.cli_thresholds
         )
-        checked = tuple(
-            ThresholdResult(t, metrics.value(t.metric), t.check(metrics.value(t.metric)))
-            for t in thresholds
-            if t.applies_to(run.key.judge)
+        checked = check_thresholds(metrics, thresholds, run.key.judge, self.settings.gates.gate_on)
+        try:
+            comparison = self.compare(run)
+        except CaseMismatchError as exc:
+            return RunResult(run, metrics, checked, comparison_error=str(exc))
+        return RunResult(run, metrics, checked, comparison)
+
+    def compare(self, run: Run) -> Comparison | None:
+        """The run compared with its stored baseline (None when it has none); raises
+        CaseMismatchError when the baseline holds other cases than the selected ones."""
+        if run.baseline is None or run.baseline_data is None:
+            return None
+        gates = self.settings.gates
+        # precedence: command line > marker
+        require_better = run.baseline.require_better
+        if gates.require_better is not None:
+            require_better = gates.require_better
+        judged = [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
+        # an unscored case's reason is its cause, as in the stored baseline
+        candidate = [
+            PairedCase(c.id, c.target, v.prediction, v.reason or v.error or "") for c, v in judged
+        ]
+        return compare(
+            baseline_cases(run.baseline_data),
+            candidate,
+            baseline_label=run.baseline.role,
+            candidate_label=run.key.judge,
+            alpha=gates.alpha,
+            tolerances=gates.tolerances,
+            require_better=require_better,
+            positive=self.settings.positive,
+            unscored=self.settings.unscored,
+            baseline_judge=run.baseline_data.get("judge"),
         )
-        return RunResult(run, metrics, checked)
 
 
-def _store(run: Run):  # type: ignore[no-untyped-def]
+def _store(run: Run, progress: BatchProgress | None = None):  # type: ignore[no-untyped-def]
     def on_verdict(case: Case, verdict: Verdict) -> None:
         run.verdicts[case.id] = verdict
+        if progress is not None:
+            progress.update(verdict)
 
     return on_verdict

@@ -4,11 +4,119 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .thresholds import Threshold
 
+if TYPE_CHECKING:
+    from .comparison import Tolerance
+
 UnscoredPolicy = Literal["wrong", "exclude"]
+CacheMode = Literal["use", "refresh", "off", "replay"]
+CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "off", "replay")
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """How model calls are made: retries, rate limits, the response cache and the budget.
+
+    Attributes:
+        retries: tries per request (1 = no retry) for 429, 5xx, timeouts and connection errors.
+        rps: requests per second across a run (None: no limit).
+        tpm: estimated tokens per minute across a run (None: no limit).
+        cache: use (default), refresh (call again, overwrite), off, or replay (never the network).
+        cache_dir: folder of the response cache (None: no cache, e.g. outside pytest).
+        max_requests: stop issuing requests after this many (None: no budget).
+        max_tokens: stop issuing requests once this many tokens are used (None: no budget).
+    """
+
+    retries: int = 5
+    rps: float | None = None
+    tpm: float | None = None
+    cache: CacheMode = "use"
+    cache_dir: Path | None = None
+    max_requests: int | None = None
+    max_tokens: int | None = None
+
+
+GateOn = Literal["point", "lower-bound"]
+GATE_ON_CHOICES: tuple[GateOn, ...] = ("point", "lower-bound")
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """How gates weigh uncertainty, and how a run is compared with its stored baseline.
+
+    Attributes:
+        gate_on: check thresholds on the point estimate, or on the 95% interval's bound.
+        alpha: significance level of the exact McNemar test against a baseline.
+        tolerances: how much each metric may drop below the baseline (none: no such gate).
+        require_better: demand a significant improvement over the baseline (None: the
+            marker's `require_better` decides).
+    """
+
+    gate_on: GateOn = "point"
+    alpha: float = 0.05
+    tolerances: tuple[Tolerance, ...] = ()
+    require_better: bool | None = None
+
+
+FineTunePolicy = Literal["never", "missing", "always"]
+FINETUNE_POLICIES: tuple[FineTunePolicy, ...] = ("never", "missing", "always")
+
+
+@dataclass(frozen=True)
+class FineTuneSettings:
+    """How the llmjudge_finetune fixture behaves.
+
+    Attributes:
+        policy: never (a missing fine-tune skips its evals), missing (train what is missing)
+            or always (retrain once per run).
+        registry: the registry file of finished fine-tunes (committed to the repo).
+        progress_every: print one progress line every this many training steps.
+        wandb_project: the W&B project of training metrics (used only with WANDB_API_KEY).
+    """
+
+    policy: FineTunePolicy = "missing"
+    registry: Path = Path("llmjudge-finetunes.json")
+    progress_every: int = 5
+    wandb_project: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """Where results go besides the terminal and the JSON report.
+
+    Attributes:
+        html_path: the self-contained HTML report (None: none).
+        weave_project: the W&B Weave project ('entity/project' or 'project') runs are logged
+            to as evaluations (None: weave is never imported).
+    """
+
+    html_path: Path | None = None
+    weave_project: str | None = None
+
+
+Transport = Literal["http", "sdk"]
+TRANSPORTS: tuple[Transport, ...] = ("http", "sdk")
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    """How judge requests travel: the chat transport and the Mistral Batch API.
+
+    Attributes:
+        transport: http (a lean client speaking the chat protocol, the default) or sdk
+            (the official mistralai SDK's chat.complete_async).
+        batch: send a Mistral judge's uncached requests as one Batch API job.
+        batch_poll_s: seconds between two polls of a batch job.
+        batch_timeout_hours: the job's timeout on the server (TIMEOUT_EXCEEDED after it).
+    """
+
+    transport: Transport = "http"
+    batch: bool = False
+    batch_poll_s: float = 10.0
+    batch_timeout_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -25,8 +133,13 @@ class Settings:
         positive: the positive class of precision, recall and F1.
         mistral_server_url: another server speaking the Mistral chat protocol.
         timeout_s: per-request timeout.
+        calls: retries, rate limits, response cache and budget of model calls.
+        gates: interval-aware gating and baseline comparison.
         artifacts_dir: where trained local judges are stored.
         rootdir: the pytest root directory.
+        finetune: the fine-tune fixture's policy, registry and progress.
+        outputs: the HTML report and the Weave project.
+        scale: the chat transport and the Batch API mode.
     """
 
     concurrency: int = 8
@@ -38,5 +151,10 @@ class Settings:
     positive: int = 1
     mistral_server_url: str | None = None
     timeout_s: float = 60.0
+    calls: CallSettings = field(default_factory=CallSettings)
+    gates: GateSettings = field(default_factory=GateSettings)
     artifacts_dir: Path = Path(".llmjudge/artifacts")
     rootdir: Path = field(default_factory=Path.cwd)
+    finetune: FineTuneSettings = field(default_factory=FineTuneSettings)
+    outputs: OutputSettings = field(default_factory=OutputSettings)
+    scale: ScaleSettings = field(default_factory=ScaleSettings)

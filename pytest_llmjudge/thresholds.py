@@ -8,7 +8,20 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored", "scored", "n")
+JUDGE_METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored", "scored", "n")
+# metrics of a generator run (generation/metrics.py); "hallucination_rate<=0.1" gates from above
+GENERATOR_METRICS = (
+    "hallucination_rate",
+    "faithfulness",
+    "relevancy",
+    "answer_words",
+    "answer_tokens",
+    "coverage",
+    "unscored",
+    "scored",
+    "n",
+)
+METRICS = tuple(dict.fromkeys(JUDGE_METRICS + GENERATOR_METRICS))
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,

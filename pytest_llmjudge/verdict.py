@@ -58,8 +58,10 @@ def parse_verdict(text: str | None) -> Verdict:
     if fenced:
         body = fenced.group(1).strip()
     try:
-        data = json.loads(body)
-    except json.JSONDecodeError:
+        data = json.loads(body, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as exc:
+        return Verdict.unscored(f"model output repeats the key {exc.args[0]!r}", raw=text)
+    except json.JSONDecodeError:  # also JSON followed by prose, or two JSON objects
         return Verdict.unscored("model output is not JSON", raw=text)
     if not isinstance(data, dict):
         return Verdict.unscored("model output is not a JSON object", raw=text)
@@ -70,6 +72,19 @@ def parse_verdict(text: str | None) -> Verdict:
         return Verdict.unscored(f"'consistency' is {data['consistency']!r}, not 0 or 1", raw=text)
     reason = data.get("reason", "")
     return Verdict(prediction=prediction, reason=reason if isinstance(reason, str) else str(reason))
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object that gives one key twice (which value did the model mean?)."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
 
 
 def _binary(value: Any) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +106,10 @@ class Project:
 
 
 @pytest.fixture
-def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytester whose inner project starts with our strict ini (see Project.ini)."""
+    # inner runs must not append to the job summary of a GitHub Actions run of this suite
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     Project(pytester).ini()
     return pytester
 
@@ -116,3 +118,35 @@ def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
 def project(pytester: pytest.Pytester) -> Project:
     """Helpers that build an inner project in the pytester directory."""
     return Project(pytester)
+
+
+# A test module evaluating one Mistral judge, for projects that run against a loopback ChatServer.
+MISTRAL_MODULE = """
+import pytest
+from pytest_llmjudge import Judge
+
+JUDGE = Judge(name="m", backend="mistral", model="stub-model")
+
+
+@pytest.mark.llmjudge(dataset="cases.jsonl", judges=[JUDGE])
+def test_eval(llmjudge_result):
+    llmjudge_result.check()
+"""
+FAKE_KEY = "sk-fake-4f3c2b1a0987654321"
+
+
+@pytest.fixture
+def chat_project(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    """A project evaluating a Mistral judge on 6 cases against `project.server`, a ChatServer
+    started with a fake API key (MISTRAL_API_KEY and MISTRAL_SERVER_URL point at it)."""
+    from pytest_llmjudge.testing import ChatServer
+
+    with ChatServer(api_key=FAKE_KEY) as server:
+        monkeypatch.setenv("MISTRAL_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        project.cases(make_rows([1, 0, 1, 0, 1, 0]))
+        project.pytester.makepyfile(test_eval=MISTRAL_MODULE)
+        project.server = server  # type: ignore[attr-defined]
+        yield project

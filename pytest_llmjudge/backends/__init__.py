@@ -26,7 +26,7 @@ class Backend(Protocol):
         """Release clients and connections."""
 
 
-BACKENDS = ("mistral", "local", "function")
+BACKENDS = ("mistral", "local", "function", "hf")
 
 
 def create_backend(judge: Judge, settings: Settings) -> Backend:
@@ -39,6 +39,10 @@ def create_backend(judge: Judge, settings: Settings) -> Backend:
         from .local import LocalBackend
 
         return LocalBackend(judge, settings)
+    if judge.backend == "hf":
+        from .hf import HFBackend
+
+        return HFBackend(judge, settings)
     if judge.backend == "function":
         from .function import FunctionBackend
 

@@ -51,9 +51,12 @@ def train_local(judge: Judge, settings: Settings) -> tuple[LocalJudgeModel, Trai
         sources.append(TrainingSource(path, item.get("weight", 1.0)))
     try:
         return load_or_train(
-            sources, settings.artifacts_dir, seed=int(judge.options.get("seed", 0))
+            sources,
+            settings.artifacts_dir,
+            seed=int(judge.options.get("seed", 0)),
+            **judge.options.get("settings", {}),
         )
-    except (ValueError, DatasetError) as exc:
+    except (ValueError, TypeError, DatasetError) as exc:
         raise ConfigError(f"judge {judge.name!r}: cannot train: {exc}") from None
 
 

@@ -1,4 +1,8 @@
-"""Mistral chat completions in JSON mode through the official SDK (the only mistralai import)."""
+"""Mistral chat completions in JSON mode (the only mistralai import).
+
+Two transports send the same request: `http` (chat_http.ChatHTTP, the default: one POST through
+httpx2, well under 1 ms of CPU) and `sdk` (the official SDK's chat.complete_async, ~5-15 ms).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from typing import Any
 
 import httpx
 
+from ..calls import ModelResponse
 from ..dataset import Case
+from ..errors import CallError
 from ..judge import Judge
+from ..retry import parse_retry_after
 from ..secrets import redact
 from ..settings import Settings
 from ..verdict import Verdict, parse_verdict
@@ -16,6 +23,8 @@ from ..verdict import Verdict, parse_verdict
 API_KEY_ENV = "MISTRAL_API_KEY"
 SERVER_URL_ENV = "MISTRAL_SERVER_URL"
 MISSING_KEY = f"{API_KEY_ENV} is not set: set it in the environment to run Mistral judges"
+DEFAULT_SERVER_URL = "https://api.mistral.ai"
+RESPONSE_FORMAT = {"type": "json_object"}
 
 
 def server_url(judge: Judge, settings: Settings) -> str | None:
@@ -24,7 +33,9 @@ def server_url(judge: Judge, settings: Settings) -> str | None:
 
 
 class MistralBackend:
-    """Asks a Mistral (or Mistral-compatible) chat model for a JSON verdict."""
+    """Asks a Mistral (or Mistral-compatible) chat model for a JSON verdict (a ModelBackend)."""
+
+    name = "mistral"
 
     def __init__(
         self, judge: Judge, settings: Settings, async_client: httpx.AsyncClient | None = None
@@ -35,6 +46,8 @@ class MistralBackend:
         self._key = os.environ.get(API_KEY_ENV) or None
         self._async_client = async_client
         self._client: Any = None
+        self._chat: Any = None  # chat_http.ChatHTTP of the http transport
+        self.transport = settings.scale.transport
 
     def unavailable(self) -> str | None:
         return None if self._key else MISSING_KEY
@@ -51,40 +64,111 @@ class MistralBackend:
             )
         return self._client
 
-    async def judge(self, case: Case) -> Verdict:
+    def limit_key(self) -> str:
+        """Requests to one server share its rate limit."""
+        return f"mistral:{server_url(self._judge, self._settings) or DEFAULT_SERVER_URL}"
+
+    def request_identity(self, case: Case) -> dict[str, Any]:
+        """What determines the answer: server, model, messages, sampling (never the key)."""
+        judge = self._judge
+        return {
+            "backend": self.name,
+            "server": server_url(judge, self._settings) or DEFAULT_SERVER_URL,
+            "model": judge.model,
+            "messages": judge.messages(case),
+            "response_format": RESPONSE_FORMAT,
+            "temperature": judge.temperature,
+            "max_tokens": judge.max_tokens,
+        }
+
+    def chat_body(self, case: Case) -> dict[str, Any]:
+        """The JSON body of the chat completion request for `case`, as the SDK sends it."""
+        judge = self._judge
+        return {
+            "model": judge.model,
+            "messages": judge.messages(case),
+            "temperature": judge.temperature,
+            "max_tokens": judge.max_tokens,
+            "stream": False,
+            "response_format": RESPONSE_FORMAT,
+        }
+
+    def _http(self) -> Any:
+        if self._chat is None:
+            from .chat_http import ChatHTTP
+
+            self._chat = ChatHTTP(
+                self._key,
+                server_url(self._judge, self._settings) or DEFAULT_SERVER_URL,
+                self._settings.timeout_s,
+                pool=self._settings.concurrency,
+                client=self._async_client,
+            )
+            self._async_client = None  # owned by the ChatHTTP now
+        return self._chat
+
+    async def call(self, case: Case) -> ModelResponse:
+        """One chat completion; HTTP, SDK, httpx and httpx2 errors are raised as CallError."""
+        if self.transport == "http":
+            return await self._http().complete(self.chat_body(case))
+        return await self._call_sdk(case)
+
+    async def _call_sdk(self, case: Case) -> ModelResponse:
         from mistralai.client.errors import MistralError, NoResponseError, ResponseValidationError
 
         judge = self._judge
+        timeouts: tuple[type[BaseException], ...] = (httpx.TimeoutException, *_httpx2_errors(1))
         transport_errors: tuple[type[BaseException], ...] = (
             httpx.HTTPError,
             NoResponseError,
-            *_httpx2_errors(),
+            *_httpx2_errors(0),
         )
         try:
             response = await self._sdk().chat.complete_async(
                 model=judge.model,
                 messages=judge.messages(case),
-                response_format={"type": "json_object"},
+                response_format=RESPONSE_FORMAT,
                 temperature=judge.temperature,
                 max_tokens=judge.max_tokens,
             )
         except ResponseValidationError as exc:  # a 2xx whose body is not a chat completion
-            return Verdict.unscored(
+            raise CallError(
                 redact(f"invalid response (HTTP {exc.status_code}): {_short(exc.message)}"),
+                status=exc.status_code,
+                permanent=True,
                 raw=redact(_short(exc.body)),
-            )
+            ) from None
         except MistralError as exc:
-            return Verdict.unscored(redact(_http_error(exc.status_code, exc.body, exc.headers)))
+            raise CallError(
+                redact(_http_error(exc.status_code, exc.body, exc.headers)),
+                status=exc.status_code,
+                retry_after=parse_retry_after(_header(exc.headers, "retry-after")),
+            ) from None
+        except timeouts as exc:
+            raise CallError(redact(f"request timed out: {type(exc).__name__}: {exc}")) from None
         except transport_errors as exc:
-            return Verdict.unscored(redact(f"request failed: {type(exc).__name__}: {exc}"))
+            raise CallError(redact(f"request failed: {type(exc).__name__}: {exc}")) from None
         tokens = response.usage.total_tokens if response.usage else None
         if not response.choices:
-            return Verdict.unscored("response has no choices", tokens=tokens)
-        text = _text(response.choices[0].message.content)
-        return parse_verdict(text).model_copy(update={"tokens": tokens})
+            raise CallError("response has no choices", status=200, permanent=True)
+        return ModelResponse(_text(response.choices[0].message.content), tokens)
+
+    def parse(self, response: ModelResponse) -> Verdict:
+        """The verdict in a chat completion's text (unscored when ambiguous)."""
+        return parse_verdict(response.text).model_copy(update={"tokens": response.tokens})
+
+    async def judge(self, case: Case) -> Verdict:
+        """One try, errors as unscored verdicts (the runner's reliable path uses call())."""
+        try:
+            return self.parse(await self.call(case))
+        except CallError as exc:
+            return Verdict.unscored(exc.message, raw=exc.raw)
 
     async def aclose(self) -> None:
         """Close the SDK's own clients and the injected one (this backend owns it)."""
+        chat, self._chat = self._chat, None
+        if chat is not None:
+            await chat.aclose()
         client, self._client = self._client, None
         if client is not None:
             await client.__aexit__(None, None, None)
@@ -94,13 +178,19 @@ class MistralBackend:
             await injected.aclose()
 
 
-def _httpx2_errors() -> tuple[type[BaseException], ...]:
-    """The SDK's default transport raises httpx2 errors (a fork of httpx, not its subclass)."""
+def _httpx2_errors(which: int) -> tuple[type[BaseException], ...]:
+    """The SDK's default transport raises httpx2 errors (a fork of httpx, not its subclass):
+    which=0 all of them, which=1 timeouts."""
     try:
         import httpx2
     except ImportError:  # pragma: no cover - an SDK that no longer uses httpx2
         return ()
-    return (httpx2.HTTPError,)
+    return (httpx2.TimeoutException,) if which else (httpx2.HTTPError,)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    value = headers.get(name) if headers is not None else None
+    return str(value) if value is not None else None
 
 
 def _http_error(status: int, body: str, headers: Any) -> str:

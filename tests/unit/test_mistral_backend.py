@@ -1,4 +1,6 @@
-"""MistralBackend through the real mistralai SDK: respx on an injected httpx client; loopback."""
+"""MistralBackend over both transports (the lean http client and the real mistralai SDK):
+respx on an injected httpx client, and a loopback server. Every case runs on both transports
+(the autouse `transport` fixture), so the two cannot drift."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import respx
 
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.mistral import MistralBackend
-from pytest_llmjudge.settings import Settings
+from pytest_llmjudge.calls import ModelResponse
+from pytest_llmjudge.errors import CallError
+from pytest_llmjudge.settings import ScaleSettings, Settings, Transport
 from pytest_llmjudge.testing import ChatServer
 
 KEY = "sk-test-0123456789abcdef"
@@ -24,6 +28,21 @@ CASE = Case(
     target=0,
 )
 JUDGE = Judge(name="small", model="mistral-small-latest", temperature=0.2, max_tokens=128)
+
+
+TRANSPORT: list[Transport] = ["http"]
+
+
+@pytest.fixture(autouse=True, params=["http", "sdk"])
+def transport(request: pytest.FixtureRequest) -> Transport:
+    """Runs every test of this module on both transports."""
+    TRANSPORT[0] = request.param
+    return TRANSPORT[0]
+
+
+def make_settings(**kwargs: Any) -> Settings:
+    """Settings on the transport under test."""
+    return Settings(scale=ScaleSettings(transport=TRANSPORT[0]), **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +79,7 @@ def judge_once(
 
     async def go() -> Verdict:
         client = httpx.AsyncClient() if inject else None
-        backend = MistralBackend(judge, settings or Settings(), async_client=client)
+        backend = MistralBackend(judge, settings or make_settings(), async_client=client)
         try:
             return await backend.judge(CASE)
         finally:
@@ -174,13 +193,13 @@ def test_missing_key_makes_the_backend_unavailable(
     else:
         monkeypatch.setenv("MISTRAL_API_KEY", value)
 
-    reason = MistralBackend(JUDGE, Settings()).unavailable()
+    reason = MistralBackend(JUDGE, make_settings()).unavailable()
 
     assert reason is not None and "MISTRAL_API_KEY" in reason
 
 
 def test_available_with_a_key() -> None:
-    assert MistralBackend(JUDGE, Settings()).unavailable() is None
+    assert MistralBackend(JUDGE, make_settings()).unavailable() is None
 
 
 def test_mistral_server_url_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,7 +207,8 @@ def test_mistral_server_url_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None
     ok = completion('{"reason": "ok", "consistency": 1}')
     with respx.mock(base_url="http://judge.internal:8000", assert_all_called=True) as router:
         answer(router.post("/v1/chat/completions"), httpx.Response(200, json=ok))
-        settings = Settings(mistral_server_url="http://from-ini:9000")  # the env var beats ini
+        # the env var beats ini
+        settings = make_settings(mistral_server_url="http://from-ini:9000")
         verdict = judge_once(settings=settings)
 
     assert verdict.prediction == 1
@@ -198,7 +218,7 @@ def test_ini_server_url_is_used_without_the_env_var() -> None:
     ok = completion('{"reason": "ok", "consistency": 1}')
     with respx.mock(base_url="http://from-ini:9000", assert_all_called=True) as router:
         answer(router.post("/v1/chat/completions"), httpx.Response(200, json=ok))
-        verdict = judge_once(settings=Settings(mistral_server_url="http://from-ini:9000"))
+        verdict = judge_once(settings=make_settings(mistral_server_url="http://from-ini:9000"))
 
     assert verdict.prediction == 1
 
@@ -250,3 +270,130 @@ def test_refused_connection_on_the_default_transport_is_unscored(
 
     assert verdict.prediction is None
     assert verdict.error is not None and verdict.error.startswith("request failed: ConnectError")
+
+
+def call_error(response: httpx.Response | Exception) -> CallError:
+    """The CallError that MistralBackend.call raises for one mocked answer."""
+
+    async def go() -> None:
+        backend = MistralBackend(JUDGE, make_settings(), async_client=httpx.AsyncClient())
+        try:
+            await backend.call(CASE)
+        finally:
+            await backend.aclose()
+
+    with respx.mock(base_url=DEFAULT_URL) as router:
+        route = router.post("/v1/chat/completions")
+        if isinstance(response, Exception):
+            route.mock(side_effect=response)
+        else:
+            answer(route, response)
+        with pytest.raises(CallError) as info:
+            asyncio.run(go())
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("response", "status", "retry_after", "permanent", "halts"),
+    [
+        (httpx.Response(429, json={}, headers={"Retry-After": "2"}), 429, 2.0, False, False),
+        (httpx.Response(503, json={"message": "busy"}), 503, None, False, False),
+        (httpx.Response(401, json={"message": f"bad key {KEY}"}), 401, None, True, True),
+        (httpx.Response(404, json={"message": "no such model"}), 404, None, True, True),
+        (httpx.Response(422, json={"message": "bad request"}), 422, None, True, False),
+        (httpx.Response(200, json={"hello": "world"}), 200, None, True, False),
+        (httpx.ConnectError("refused"), None, None, False, False),
+        (httpx.ReadTimeout("slow"), None, None, False, False),
+    ],
+    ids=["429", "503", "401", "404", "422", "invalid-200", "connect", "timeout"],
+)
+def test_call_raises_typed_errors(
+    response: httpx.Response | Exception,
+    status: int | None,
+    retry_after: float | None,
+    permanent: bool,
+    halts: bool,
+) -> None:
+    error = call_error(response)
+
+    assert (error.status, error.retry_after, error.permanent, error.halts) == (
+        status,
+        retry_after,
+        permanent,
+        halts,
+    )
+    assert KEY not in str(error) and KEY not in (error.raw or "")
+
+
+def test_call_names_a_timeout() -> None:
+    assert call_error(httpx.ReadTimeout("slow")).message == "request timed out: ReadTimeout: slow"
+
+
+def test_call_returns_the_raw_text_and_tokens_and_parse_reads_them() -> None:
+    async def go() -> tuple[ModelResponse, Verdict]:
+        backend = MistralBackend(JUDGE, make_settings(), async_client=httpx.AsyncClient())
+        try:
+            response = await backend.call(CASE)
+        finally:
+            await backend.aclose()
+        return response, backend.parse(response)
+
+    content = '{"reason": "r", "consistency": 1}'
+    with respx.mock(base_url=DEFAULT_URL) as router:
+        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=completion(content)))
+        response, verdict = asyncio.run(go())
+
+    assert response == ModelResponse(content, 42)
+    assert (verdict.prediction, verdict.tokens) == (1, 42)
+
+
+def test_request_identity_has_what_determines_the_answer_and_no_key() -> None:
+    identity = MistralBackend(JUDGE, make_settings()).request_identity(CASE)
+
+    assert identity == {
+        "backend": "mistral",
+        "server": DEFAULT_URL,
+        "model": JUDGE.model,
+        "messages": JUDGE.messages(CASE),
+        "response_format": {"type": "json_object"},
+        "temperature": 0.2,
+        "max_tokens": 128,
+    }
+    assert KEY not in json.dumps(identity)
+
+
+def test_both_transports_send_the_same_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+    for name in ("http", "sdk"):
+        TRANSPORT[0] = name  # type: ignore[assignment]
+        with ChatServer(api_key=KEY) as server:
+            monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
+            verdict = judge_once(inject=False)
+        assert verdict.prediction == 0
+        request = server.requests[0]
+        assert request.auth_valid
+        headers = {k: request.headers.get(k) for k in ("user-agent", "accept", "content-type")}
+        seen[name] = (request.body, headers)
+
+    assert seen["http"] == seen["sdk"]
+    assert seen["http"][1]["user-agent"].startswith("mistral-client-python/")
+
+
+def test_text_chunks_are_joined() -> None:
+    body = completion("")
+    body["choices"][0]["message"]["content"] = [
+        {"type": "text", "text": '{"reason": "ok", '},
+        {"type": "text", "text": '"consistency": 1}'},
+    ]
+    with respx.mock(base_url=DEFAULT_URL) as router:
+        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=body))
+        verdict = judge_once()
+
+    assert (verdict.prediction, verdict.reason) == (1, "ok")
+
+
+def test_200_that_is_not_json_is_an_http_error() -> None:
+    error = call_error(httpx.Response(200, text="<html>proxy login</html>"))
+
+    assert (error.status, error.permanent) == (200, False)
+    assert error.message.startswith("HTTP 200: <html>proxy login</html>")

@@ -1,0 +1,89 @@
+"""A judge that runs an open-weight chat model with a LoRA adapter in process (transformers)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..dataset import Case
+from ..errors import ConfigError
+from ..judge import Judge
+from ..settings import Settings
+from ..verdict import Verdict, parse_verdict
+
+_LOCK = threading.Lock()  # one generation at a time: a CPU model gains nothing from threads
+_LOADED: dict[tuple[str, str], tuple[Any, Any]] = {}  # the last model loaded, reused by batches
+
+
+class HFBackend:
+    """Greedy decoding of the judge's prompt; the answer is parsed like any model's JSON."""
+
+    def __init__(self, judge: Judge, settings: Settings) -> None:
+        self._judge = judge
+        self.notes: list[str] = []
+        options = judge.options
+        if not options.get("base") or not options.get("adapter"):
+            raise ConfigError(
+                f"judge {judge.name!r}: backend 'hf' needs options 'base' and 'adapter' "
+                "(use the llmjudge_finetune fixture)"
+            )
+        self._base = str(options["base"])
+        self._adapter = Path(options["adapter"])
+        self._cache_dir = Path(options.get("cache_dir") or settings.artifacts_dir)
+        self._max_length = int(options.get("max_length", 256))
+
+    def unavailable(self) -> str | None:
+        from ..finetune.hf import missing_extra
+
+        reason = missing_extra(self._base)
+        if reason is None and not self._adapter.exists():
+            reason = f"LoRA adapter {self._adapter} not found"
+        return reason
+
+    def _model(self) -> tuple[Any, Any]:
+        from ..finetune.hf import load
+
+        key = (self._base, str(self._adapter))
+        if key not in _LOADED:
+            _LOADED.clear()
+            model, tokenizer = load(self._base, self._cache_dir, self._adapter)
+            model.eval()
+            _LOADED[key] = (model, tokenizer)
+            self.notes.append(f"hf judge {self._judge.name!r}: loaded adapter {self._adapter}")
+        return _LOADED[key]
+
+    def _generate(self, case: Case) -> tuple[str, int, float]:
+        import torch
+
+        from ..finetune.hf import MAX_NEW_TOKENS, prompt_ids
+
+        with _LOCK:
+            started = time.perf_counter()
+            model, tokenizer = self._model()
+            ids = prompt_ids(tokenizer, self._judge.messages(case), self._max_length)
+            inputs = torch.tensor([ids])
+            with torch.no_grad():
+                output = model.generate(
+                    input_ids=inputs,
+                    attention_mask=torch.ones_like(inputs),
+                    max_new_tokens=min(self._judge.max_tokens, MAX_NEW_TOKENS),
+                    do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id,
+                )
+            answer = output[0][len(ids) :]
+            text = tokenizer.decode(answer, skip_special_tokens=True)
+            return text, len(ids) + len(answer), time.perf_counter() - started
+
+    async def judge(self, case: Case) -> Verdict:
+        try:
+            text, tokens, seconds = await asyncio.to_thread(self._generate, case)
+        except (RuntimeError, ValueError, OSError) as exc:
+            return Verdict.unscored(f"hf generation failed: {type(exc).__name__}: {exc}")
+        verdict = parse_verdict(text)
+        return verdict.model_copy(update={"latency_s": seconds, "tokens": tokens})
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,54 @@
+"""Options of the chat transport and the Mistral Batch API mode (pytest glue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .settings import TRANSPORTS, ScaleSettings
+
+
+def add_scale_options(group: Any, parser: pytest.Parser) -> None:
+    """--llmjudge-transport and --llmjudge-batch, with their ini keys."""
+    group.addoption(
+        "--llmjudge-transport",
+        choices=TRANSPORTS,
+        default=None,
+        help="how Mistral chat requests are sent: http (a lean client, default) or sdk (the "
+        "official mistralai SDK) (ini: llmjudge_transport)",
+    )
+    group.addoption(
+        "--llmjudge-batch",
+        action="store_true",
+        default=None,
+        help="send each Mistral judge's uncached requests as one Mistral Batch API job "
+        "(ini: llmjudge_batch)",
+    )
+    parser.addini("llmjudge_transport", "http|sdk: how Mistral chat requests are sent", "string")
+    parser.addini("llmjudge_batch", "use the Mistral Batch API", type="bool", default=False)
+    parser.addini("llmjudge_batch_poll", "seconds between polls of a batch job", default="10")
+
+
+def resolve_scale(config: pytest.Config) -> ScaleSettings:
+    """ScaleSettings: command line, then ini, then defaults."""
+    # precedence: command line > ini > default
+    transport = config.getoption("llmjudge_transport") or config.getini("llmjudge_transport")
+    transport = transport or "http"
+    if transport not in TRANSPORTS:
+        raise pytest.UsageError(
+            f"invalid llmjudge_transport = {transport!r}: expected one of {', '.join(TRANSPORTS)}"
+        )
+    batch = config.getoption("llmjudge_batch")
+    if batch is None:
+        batch = bool(config.getini("llmjudge_batch"))
+    raw_poll = config.getini("llmjudge_batch_poll")
+    try:
+        poll = float(raw_poll)
+        if poll <= 0:
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(
+            f"invalid llmjudge_batch_poll = {raw_poll!r}: must be a positive number"
+        ) from None
+    return ScaleSettings(transport=transport, batch=batch, batch_poll_s=poll)

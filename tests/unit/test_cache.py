@@ -1,0 +1,112 @@
+"""The SQLite response cache: keys, round trips, WAL mode and two processes writing at once."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_llmjudge.cache import FILE_NAME, CachedResponse, ResponseCache, request_key
+
+IDENTITY = {
+    "backend": "mistral",
+    "server": "https://api.mistral.ai",
+    "model": "mistral-small-latest",
+    "messages": [{"role": "user", "content": "Document: ..."}],
+    "temperature": 0.0,
+    "max_tokens": 256,
+}
+
+
+def test_key_is_stable_and_ignores_dict_order() -> None:
+    reordered = dict(reversed(list(IDENTITY.items())))
+    assert request_key(IDENTITY) == request_key(reordered)
+    assert len(request_key(IDENTITY)) == 64
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("backend", "other"),
+        ("server", "http://127.0.0.1:8000"),
+        ("model", "mistral-large-latest"),
+        ("messages", [{"role": "user", "content": "Document: !"}]),
+        ("temperature", 0.2),
+        ("max_tokens", 128),
+    ],
+)
+def test_every_part_of_the_request_changes_the_key(field: str, value: object) -> None:
+    assert request_key({**IDENTITY, field: value}) != request_key(IDENTITY)
+
+
+def test_round_trip_overwrite_and_presence(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c")
+    key = request_key(IDENTITY)
+    assert cache.get(key) is None
+    cache.put(key, "mistral", "m", CachedResponse('{"consistency": 1}', 42))
+    assert cache.get(key) == CachedResponse('{"consistency": 1}', 42)
+    cache.put(key, "mistral", "m", CachedResponse('{"consistency": 0}', None))
+    assert cache.get(key) == CachedResponse('{"consistency": 0}', None)
+    assert cache.present([key, "missing", key]) == {key}
+    assert len(cache) == 1
+    cache.close()
+    reopened = ResponseCache(tmp_path / "c")  # written to disk, not held in memory
+    assert reopened.get(key) == CachedResponse('{"consistency": 0}', None)
+    assert (tmp_path / "c" / ".gitignore").read_text().splitlines()[-1] == "*"
+    with sqlite3.connect(tmp_path / "c" / FILE_NAME) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reopened.close()
+
+
+def test_secrets_are_scrubbed_from_stored_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MISTRAL_API_KEY", "sk-cache-secret-123456")
+    cache = ResponseCache(tmp_path)
+    cache.put("k", "mistral", "m", CachedResponse("echo sk-cache-secret-123456", 1))
+    cache.close()
+    assert b"sk-cache-secret-123456" not in (tmp_path / FILE_NAME).read_bytes()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import time
+    from pathlib import Path
+    from pytest_llmjudge.cache import CachedResponse, ResponseCache
+
+    folder, name, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    (folder / f"ready-{name}").touch()
+    while not (folder / "go").exists():  # both start writing together
+        time.sleep(0.01)
+    cache = ResponseCache(folder)
+    for i in range(n):
+        cache.put(f"{name}-{i}", "mistral", "m", CachedResponse(f"answer {name} {i}", i))
+        assert cache.get(f"{name}-{i}") is not None
+    cache.close()
+    """
+)
+
+
+def test_two_processes_write_at_once(tmp_path: Path) -> None:
+    n = 300
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), name, str(n)])
+        for name in ("a", "b")
+    ]
+    while not all((tmp_path / f"ready-{name}").exists() for name in "ab"):
+        assert all(w.poll() is None for w in writers)
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+
+    with sqlite3.connect(tmp_path / FILE_NAME) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = dict(db.execute("SELECT key, text FROM responses").fetchall())
+    assert len(rows) == 2 * n
+    assert all(rows[f"{name}-{i}"] == f"answer {name} {i}" for name in "ab" for i in range(n))

@@ -1,0 +1,380 @@
+"""Reliable model calls through the Mistral backend: retries, halts, cache modes, budget, limits.
+
+respx answers on an injected httpx client, or a loopback ChatServer answers through the SDK's own
+transport. Backoff sleeps are recorded by a fake sleep, never waited for, and nothing asserts on
+wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from pytest_llmjudge import Case, Judge, Verdict
+from pytest_llmjudge.backends.mistral import MistralBackend
+from pytest_llmjudge.cache import FILE_NAME
+from pytest_llmjudge.calls import NOT_IN_CACHE, CallContext, CallRunner
+from pytest_llmjudge.runner import judge_batch
+from pytest_llmjudge.settings import CacheMode, CallSettings, Settings
+from pytest_llmjudge.testing import ChatServer
+
+KEY = "sk-calls-0123456789abcdef"
+URL = "https://api.mistral.ai"
+JUDGE = Judge(name="small", model="mistral-small-latest")
+OK = json.dumps({"reason": "supported", "consistency": 1})
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISTRAL_API_KEY", KEY)
+    for name in ("MISTRAL_SERVER_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def cases(n: int) -> list[Case]:
+    return [
+        Case(id=f"c{i}", premise=f"Document {i}.", hypothesis=f"Summary {i}.", target=1)
+        for i in range(n)
+    ]
+
+
+def completion(content: str = OK, tokens: int = 40) -> dict[str, Any]:
+    message = {"role": "assistant", "content": content}
+    return {
+        "id": "cmpl",
+        "object": "chat.completion",
+        "created": 1,
+        "model": JUDGE.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 30, "completion_tokens": 10, "total_tokens": tokens},
+    }
+
+
+@dataclass
+class Outcome:
+    verdicts: dict[str, Verdict]
+    sleeps: list[float]
+    notes: list[str]
+    runner: CallRunner
+    context: CallContext = field(repr=False)
+
+
+def run(
+    tmp_path: Path,
+    n: int = 1,
+    *,
+    concurrency: int = 1,
+    inject: bool = True,
+    judge: Judge = JUDGE,
+    timeout_s: float = 60.0,
+    **calls: Any,
+) -> Outcome:
+    """Judge n cases through CallRunner with the cache in tmp_path and a recording fake sleep."""
+    calls.setdefault("cache_dir", tmp_path / "cache")
+    settings = Settings(concurrency=concurrency, timeout_s=timeout_s, calls=CallSettings(**calls))
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        await asyncio.sleep(0)
+
+    context = CallContext(settings, sleep=fake_sleep)
+
+    async def go() -> tuple[dict[str, Verdict], CallRunner]:
+        client = httpx.AsyncClient() if inject else None
+        backend = MistralBackend(judge, settings, async_client=client)
+        runner = CallRunner(backend, context, judge.name)
+        try:
+            verdicts = await judge_batch(backend, cases(n), concurrency, judge_one=runner.judge)
+        finally:
+            await backend.aclose()
+        return verdicts, runner
+
+    verdicts, runner = asyncio.run(go())
+    context.close()
+    return Outcome(verdicts, sleeps, runner.notes("data"), runner, context)
+
+
+def rows(tmp_path: Path) -> int:
+    path = tmp_path / "cache" / FILE_NAME
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+
+@contextmanager
+def mock(responses: Sequence[httpx.Response | Exception]) -> Iterator[respx.Route]:
+    """respx answering the chat route with `responses` in turn."""
+    with respx.mock(base_url=URL, assert_all_called=False) as router:
+        route = router.post("/v1/chat/completions")
+        route.side_effect = list(responses)
+        yield route
+
+
+def test_429_with_retry_after_then_success(tmp_path: Path) -> None:
+    limited = httpx.Response(429, json={"message": "slow down"}, headers={"Retry-After": "1"})
+    with mock([limited, httpx.Response(200, json=completion())]) as route:
+        out = run(tmp_path)
+
+    assert out.verdicts["c0"].prediction == 1 and out.verdicts["c0"].error is None
+    assert route.call_count == 2
+    assert len(out.sleeps) == 1 and 1.0 <= out.sleeps[0] <= 1.1  # Retry-After honoured
+    assert out.runner.stats.rate_limited == 1 and out.runner.stats.retries == 1
+    assert out.notes == [
+        "judge small on data: 1 cases, 0 from the cache, 2 requests (1 retried, 1 answered 429)"
+    ]
+
+
+def test_a_run_of_5xx_then_success(tmp_path: Path) -> None:
+    errors = [httpx.Response(status, json={"message": "down"}) for status in (500, 502, 503)]
+    with mock([*errors, httpx.Response(200, json=completion())]) as route:
+        out = run(tmp_path, retries=5)
+
+    assert out.verdicts["c0"].prediction == 1
+    assert route.call_count == 4
+    assert len(out.sleeps) == 3
+    assert [0.25 <= s <= 0.5 for s in out.sleeps[:1]] == [True]  # backoff starts at 0.5 s
+    assert 1.0 <= out.sleeps[2] <= 2.0  # and doubles
+
+
+def test_when_retries_run_out_the_case_is_unscored_with_the_cause(tmp_path: Path) -> None:
+    with mock([httpx.Response(503, json={"message": "overloaded"})] * 3) as route:
+        out = run(tmp_path, retries=3)
+
+    verdict = out.verdicts["c0"]
+    assert verdict.prediction is None
+    assert verdict.error == 'HTTP 503: {"message":"overloaded"} (gave up after 3 tries)'
+    assert route.call_count == 3
+    assert rows(tmp_path) == 0  # errors are never cached
+
+
+def test_connection_errors_and_timeouts_are_retried(tmp_path: Path) -> None:
+    answers = [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json=completion()),
+    ]
+    with mock(answers) as route:
+        out = run(tmp_path)
+
+    assert out.verdicts["c0"].prediction == 1
+    assert route.call_count == 3 and len(out.sleeps) == 2
+
+
+def test_a_request_slower_than_the_timeout_is_retried_then_unscored(tmp_path: Path) -> None:
+    started: list[httpx.Request] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        started.append(request)  # respx records a call only once it has answered
+        await asyncio.sleep(30)
+        return httpx.Response(200, json=completion())
+
+    with mock([]) as route:
+        route.side_effect = slow
+        out = run(tmp_path, timeout_s=0.5, retries=3)
+
+    verdict = out.verdicts["c0"]
+    assert verdict.error == "request timed out after 0.5s (gave up after 3 tries)"
+    assert len(started) == 3 and len(out.sleeps) == 2
+
+
+def test_a_timeout_on_the_sdk_transport_is_unscored(tmp_path: Path) -> None:
+    with ChatServer(latency=5.0) as server:
+        judge = JUDGE.model_copy(update={"server_url": server.url})
+        out = run(tmp_path, inject=False, judge=judge, timeout_s=0.2, retries=2)
+
+    verdict = out.verdicts["c0"]
+    assert verdict.prediction is None
+    assert verdict.error is not None and "timed out" in verdict.error
+    assert verdict.error.endswith("(gave up after 2 tries)")
+    assert server.count >= 1 and rows(tmp_path) == 0
+
+
+def test_401_is_reported_once_and_stops_the_judge(tmp_path: Path) -> None:
+    with mock([httpx.Response(401, json={"message": "Unauthorized"})] * 50) as route:
+        out = run(tmp_path, n=20)
+
+    assert route.call_count == 1  # no further request after a permanent auth error
+    errors = [out.verdicts[f"c{i}"].error for i in range(20)]
+    assert errors[0] == 'HTTP 401: {"message":"Unauthorized"}'
+    assert set(errors[1:]) == {
+        'not sent: the judge stopped after HTTP 401: {"message":"Unauthorized"}'
+    }
+    failed = [n for n in out.notes if "401" in n]
+    assert failed == [
+        'judge small: HTTP 401: {"message":"Unauthorized"}: a permanent error, so no further '
+        "requests were sent; 20 cases unscored"
+    ]
+
+
+def test_401_under_concurrency_sends_at_most_one_wave(tmp_path: Path) -> None:
+    with mock([httpx.Response(401, json={"message": "Unauthorized"})] * 100) as route:
+        out = run(tmp_path, n=100, concurrency=8)
+
+    assert route.call_count <= 8
+    assert all(v.prediction is None for v in out.verdicts.values())
+    assert len([n for n in out.notes if "401" in n]) == 1
+
+
+def test_422_is_not_retried_and_does_not_stop_the_judge(tmp_path: Path) -> None:
+    bad = httpx.Response(422, json={"message": "bad request"})
+    with mock([bad, httpx.Response(200, json=completion())]) as route:
+        out = run(tmp_path, n=2)
+
+    assert route.call_count == 2 and out.sleeps == []
+    assert sorted(str(v.error) for v in out.verdicts.values()) == [
+        'HTTP 422: {"message":"bad request"}',
+        "None",
+    ]
+
+
+def test_a_body_that_is_not_a_completion_is_unscored_not_retried_not_cached(
+    tmp_path: Path,
+) -> None:
+    with mock([httpx.Response(200, json={"hello": "world"})] * 3) as route:
+        out = run(tmp_path)
+
+    verdict = out.verdicts["c0"]
+    assert verdict.error is not None and verdict.error.startswith("invalid response (HTTP 200)")
+    assert verdict.raw is not None and "hello" in verdict.raw
+    assert route.call_count == 1 and rows(tmp_path) == 0
+
+
+def test_unparseable_output_is_cached_raw_and_reparsed_on_replay(tmp_path: Path) -> None:
+    with mock([httpx.Response(200, json=completion("I think it is fine."))]):
+        first = run(tmp_path)
+    assert first.verdicts["c0"].error == "model output is not JSON"
+    assert rows(tmp_path) == 1  # a real model answer, even if unusable
+
+    replayed = run(tmp_path, cache="replay")
+    verdict = replayed.verdicts["c0"]
+    assert (verdict.cached, verdict.raw, verdict.error) == (
+        True,
+        "I think it is fine.",
+        "model output is not JSON",
+    )
+
+
+@pytest.mark.parametrize("mode", ["use", "replay"])
+def test_cached_answers_need_no_request(tmp_path: Path, mode: CacheMode) -> None:
+    with mock([httpx.Response(200, json=completion())] * 2) as route:
+        run(tmp_path, n=2)
+    assert route.call_count == 2
+
+    with mock([httpx.Response(500)] * 10) as route:
+        out = run(tmp_path, n=3, cache=mode)  # c0 and c1 are cached, c2 is not
+
+    assert [out.verdicts[f"c{i}"].cached for i in range(3)] == [True, True, False]
+    assert [out.verdicts[f"c{i}"].prediction for i in range(2)] == [1, 1]
+    assert out.runner.stats.cached == 2
+    if mode == "replay":
+        assert route.call_count == 0  # never the network
+        assert out.verdicts["c2"].error == NOT_IN_CACHE
+        assert "judge small on data: 1 cases not in the cache (replay)" in out.notes
+    else:
+        assert route.call_count == 5  # only the uncached case is asked (and retried)
+
+
+def test_replay_with_an_empty_cache_leaves_every_case_unscored(tmp_path: Path) -> None:
+    with mock([]) as route:
+        out = run(tmp_path, n=3, cache="replay")
+    assert route.call_count == 0
+    assert {v.error for v in out.verdicts.values()} == {NOT_IN_CACHE}
+
+
+def test_refresh_calls_again_and_overwrites(tmp_path: Path) -> None:
+    no = json.dumps({"reason": "r", "consistency": 0})
+    with mock([httpx.Response(200, json=completion())]):
+        run(tmp_path)
+    with mock([httpx.Response(200, json=completion(no))]) as route:
+        refreshed = run(tmp_path, cache="refresh")
+    assert route.call_count == 1 and refreshed.verdicts["c0"].prediction == 0
+    assert not refreshed.verdicts["c0"].cached
+
+    again = run(tmp_path, cache="replay")
+    assert again.verdicts["c0"].prediction == 0 and again.verdicts["c0"].cached
+    assert rows(tmp_path) == 1
+
+
+def test_off_neither_reads_nor_writes(tmp_path: Path) -> None:
+    with mock([httpx.Response(200, json=completion())] * 4) as route:
+        run(tmp_path, n=2, cache="off")
+        run(tmp_path, n=2, cache="off")
+    assert route.call_count == 4
+    assert not (tmp_path / "cache").exists()
+
+
+def test_request_budget_stops_requests(tmp_path: Path) -> None:
+    with mock([httpx.Response(200, json=completion())] * 10) as route:
+        out = run(tmp_path, n=5, max_requests=3)
+
+    assert route.call_count == 3
+    errors = [out.verdicts[f"c{i}"].error for i in range(5)]
+    assert errors == [
+        None,
+        None,
+        None,
+        "request budget of 3 reached",
+        "request budget of 3 reached",
+    ]
+    assert (
+        "FAILED budget: judge small on data: request budget of 3 reached; 2 cases unscored"
+        in out.notes
+    )
+    assert out.context.budget.exhausted
+
+
+def test_retries_count_against_the_request_budget(tmp_path: Path) -> None:
+    with mock([httpx.Response(503)] * 10) as route:
+        out = run(tmp_path, n=1, max_requests=2, retries=5)
+    assert route.call_count == 2
+    assert out.verdicts["c0"].error == "request budget of 2 reached"
+
+
+def test_token_budget_stops_requests(tmp_path: Path) -> None:
+    with mock([httpx.Response(200, json=completion(tokens=400))] * 10) as route:
+        out = run(tmp_path, n=5, max_tokens=1000)
+
+    assert route.call_count == 3  # 400 + 400 < 1000 <= 1200
+    assert [out.verdicts[f"c{i}"].error for i in (3, 4)] == ["token budget of 1000 reached"] * 2
+    assert any(n.startswith("FAILED budget") and "token budget of 1000" in n for n in out.notes)
+
+
+def test_cached_cases_cost_no_budget(tmp_path: Path) -> None:
+    with mock([httpx.Response(200, json=completion())] * 3):
+        run(tmp_path, n=3)
+    with mock([httpx.Response(200, json=completion())] * 3) as route:
+        out = run(tmp_path, n=4, max_requests=1)
+    assert route.call_count == 1
+    assert all(v.error is None for v in out.verdicts.values())
+
+
+def test_a_429_slows_the_whole_batch_down(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def fail(index: int, body: dict[str, Any]) -> int | None:
+        seen.append(server.in_flight)  # requests in the server at this one's answer
+        return 429 if index < 16 else None
+
+    with ChatServer(latency=0.05, fail=fail) as server:
+        judge = JUDGE.model_copy(update={"server_url": server.url})
+        out = run(tmp_path, n=48, concurrency=16, inject=False, judge=judge)
+
+    statuses = [r.status for r in server.requests]
+    assert statuses[:16] == [429] * 16 and statuses[16:] == [200] * 48
+    assert all(v.prediction is not None for v in out.verdicts.values())
+    assert max(seen[:16]) > 8  # the first wave went out at full concurrency
+    assert max(seen[16:24]) <= 9  # after it, the limit was halved to 8
+    assert max(seen[16:]) <= 12  # and grew back by about one per window: sqrt(8**2 + 2*48)
+    assert out.runner.stats.rate_limited == 16
