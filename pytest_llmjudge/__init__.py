@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .dataset import Case, Dataset, FieldMap, load_cases
 from .errors import ConfigError, DatasetError, LLMJudgeError
+from .generation import GenCase, GenDataset, Generator, Sampling, load_gen_cases
 from .judge import (
     Example,
     Judge,
@@ -28,8 +29,12 @@ __all__ = [
     "DatasetError",
     "Example",
     "FieldMap",
+    "GenCase",
+    "GenDataset",
+    "Generator",
     "Judge",
     "LLMJudgeError",
+    "Sampling",
     "Threshold",
     "Verdict",
     "__version__",
@@ -37,6 +42,7 @@ __all__ = [
     "few_shot_judge",
     "fine_tuned_judge",
     "load_cases",
+    "load_gen_cases",
     "local_judge",
     "parse_threshold",
     "parse_verdict",

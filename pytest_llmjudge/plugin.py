@@ -12,15 +12,19 @@ from .dataset import Dataset
 from .errors import ConfigError, DatasetError
 from .finetune.fixture import llmjudge_finetune
 from .fixtures import SESSION_KEY, llmjudge_result
+from .generation.fixtures import answer_refs, llmjudge_answer, parametrize_answers
+from .generation.marker import GEN_MARKER_HELP
 from .marker import MARKER, MARKER_HELP, MarkerSpec, judge_label, parse_marker
 from .options import add_options, resolve_settings
 from .outputs import finish_outputs, output_notes, progress_factory
 from .report import summary_lines, write_report
+from .scale_options import status_writer
 from .session import CaseRef, EvalSession, RunKey
 
-__all__ = ["llmjudge_finetune", "llmjudge_result"]
+__all__ = ["llmjudge_answer", "llmjudge_finetune", "llmjudge_result"]
 
 WORKER_OUTPUT_KEY = "llmjudge"
+GEN_OUTPUT_KEY = "llmjudge-generators"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,8 +33,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", GEN_MARKER_HELP)
     config.stash[SESSION_KEY] = EvalSession(resolve_settings(config))
     config.stash[SESSION_KEY].progress = progress_factory(config)
+    config.stash[SESSION_KEY].status_line = status_writer(config)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker batches only its own cases
+        from .distributed import scheduled_cases
+
+        config.stash[SESSION_KEY].scheduled = scheduled_cases(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -42,6 +52,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "llmjudge_answer" in metafunc.fixturenames:  # a generator evaluation (generation/)
+        parametrize_answers(metafunc, metafunc.config.stash[SESSION_KEY].generators)
     if "llmjudge_result" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker(MARKER)
@@ -130,6 +142,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             refs.append(ref)
     evals = session.config.stash[SESSION_KEY]
     evals.select(refs)
+    evals.generators.select(answer_refs(session.items))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(session.config, "workerinput"):
         for line in evals.estimate():
@@ -142,10 +155,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: the controller gates and reports
         workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())
+        workeroutput[GEN_OUTPUT_KEY] = json.dumps(evals.generators.publish())
         evals.close()
         return
     status = evals.finish()
-    if evals.settings.report_path is not None and (evals.results or evals.skipped_runs()):
+    gens = evals.generators
+    ran = evals.results or evals.skipped_runs() or gens.results or gens.skipped_runs()
+    if evals.settings.report_path is not None and ran:
         write_report(evals, evals.settings.report_path)
     finish_outputs(session.config, evals)  # JUnit properties, HTML, job summary, Weave
     if status and session.exitstatus == pytest.ExitCode.OK:
@@ -158,6 +174,9 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     published = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     if published:
         node.config.stash[SESSION_KEY].merge(json.loads(published))
+    generators = getattr(node, "workeroutput", {}).get(GEN_OUTPUT_KEY)
+    if generators:
+        node.config.stash[SESSION_KEY].generators.merge(json.loads(generators))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from .comparison import baseline_cell, comparison_lines
 from .gating import ThresholdResult, uncertainty_lines, with_interval
+from .generation.report import gen_report, gen_summary_lines
 from .secrets import redact
 from .session import EvalSession, RunResult
 
@@ -67,7 +68,8 @@ def run_dict(result: RunResult) -> dict[str, Any]:
 def report_dict(evals: EvalSession) -> dict[str, Any]:
     """The whole JSON report."""
     return {
-        "passed": all(r.passed for r in evals.results) and not evals.budget_exhausted(),
+        "passed": all(r.passed for r in (*evals.results, *evals.generators.results))
+        and not evals.budget_exhausted(),
         "calls": {  # model calls: how many answers came from the cache; a budget that ran out
             "cached": sum(1 for r in evals.results for _, v in r.judged_cases() if v.cached),
             "budget_exhausted": evals.budget_exhausted(),
@@ -82,6 +84,7 @@ def report_dict(evals: EvalSession) -> dict[str, Any]:
             }
             for run in evals.skipped_runs()
         ],
+        **gen_report(evals.generators),  # generator_runs, generator_skipped
     }
 
 
@@ -154,6 +157,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         yield from run.notes
     for run in evals.skipped_runs():
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
+    yield from gen_summary_lines(evals.generators)
 
 
 def _checked(t: ThresholdResult) -> str:

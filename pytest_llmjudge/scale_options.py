@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -52,3 +54,18 @@ def resolve_scale(config: pytest.Config) -> ScaleSettings:
             f"invalid llmjudge_batch_poll = {raw_poll!r}: must be a positive number"
         ) from None
     return ScaleSettings(transport=transport, batch=batch, batch_poll_s=poll)
+
+
+def status_writer(config: pytest.Config) -> Callable[[str], None]:
+    """Writes a Batch API job's progress lines to the terminal, past output capturing."""
+
+    def write(line: str) -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or hasattr(config, "workerinput"):
+            return
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else nullcontext():
+            reporter.ensure_newline()
+            reporter.write_line(f"llmjudge batch: {line}")
+
+    return write

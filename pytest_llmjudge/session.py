@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,12 +14,13 @@ from .calls import CallContext, CallRunner, estimate_lines, is_model_backend
 from .comparison import CaseMismatchError, Comparison, PairedCase, baseline_cases, compare
 from .dataset import Case, Dataset
 from .gating import ThresholdResult, Unresolved, check_thresholds, unresolved
+from .generation.session import GenSession
 from .judge import Judge
 from .metrics import Metrics, compute_metrics
 from .progress import BatchProgress
 from .runner import LoopThread, judge_batch
 from .settings import Settings
-from .thresholds import Threshold, merge, parse_threshold
+from .thresholds import JUDGE_METRICS, Threshold, merge, parse_threshold
 from .verdict import Verdict
 
 if TYPE_CHECKING:
@@ -98,6 +101,21 @@ class RunResult:
         return [(c, self.run.verdicts[c.id]) for c in self.run.cases if c.id in self.run.verdicts]
 
 
+@dataclass
+class Flight:
+    """A run's batch still on the loop while items already take the verdicts it has given.
+
+    Attributes:
+        future: the batch's future on the session's loop.
+        ids: the case ids in the batch.
+        finish: closes the batch's progress and adds its notes (once, on the main thread).
+    """
+
+    future: concurrent.futures.Future[Any]
+    ids: set[str]
+    finish: Callable[[], None]
+
+
 class EvalSession:
     """Holds every run of a session; runs each judge's batch once, then gates."""
 
@@ -107,8 +125,18 @@ class EvalSession:
         self.results: list[RunResult] = []
         self._loop = LoopThread()
         self.calls = CallContext(settings)  # cache, budget and rate limits of model calls
+        # runs of @pytest.mark.llmjudge_generator (generation/): same loop, cache and budget
+        self.generators = GenSession(settings, self._loop, self.calls)
         # starts a batch's progress display (judge, dataset, cases); the plugin sets it
         self.progress: Callable[[str, str, int], BatchProgress | None] | None = None
+        # on a pytest-xdist worker: the ids of a run's cases queued on this worker (or None),
+        # so that a worker batches only the cases it runs (see distributed.py)
+        self.scheduled: Callable[[RunKey], set[str] | None] | None = None
+        # writes a Batch API job's progress lines (the plugin sets it)
+        self.status_line: Callable[[str], None] | None = None
+        # batches whose verdicts stream to the items as they arrive (no live progress line)
+        self._flights: dict[RunKey, list[Flight]] = {}
+        self._arrived = threading.Condition()
 
     def register(
         self,
@@ -132,27 +160,89 @@ class EvalSession:
         run = self.runs[ref.run]
         if run.judge is None:
             run.judge = judge
-            self._judge(run, [c for c in run.cases if c.id not in run.verdicts])
+        flight = self._flight(run.key, ref.case.id)
+        if flight is None and run.skipped is None and ref.case.id not in run.verdicts:
+            self._judge(run, self._pending(run, ref.case), stream=True)
+            if all(c.id != ref.case.id for c in run.cases):  # a case that was not selected
+                run.cases.append(ref.case)
+            flight = self._flight(run.key, ref.case.id)
+        if flight is not None:
+            self._wait(run, ref.case.id, flight)
         if run.skipped is not None:
             return None
-        if ref.case.id not in run.verdicts:  # a case that was not in the selected batch
-            self._judge(run, [ref.case])
-            if ref.case not in run.cases:
-                run.cases.append(ref.case)
         run.reported.add(ref.case.id)
         return run.verdicts[ref.case.id]
+
+    def _pending(self, run: Run, case: Case) -> list[Case]:
+        """What to batch with `case`: the run's selected cases not judged yet (on a pytest-xdist
+        worker, only those queued on it)."""
+        scheduled = self.scheduled(run.key) if self.scheduled is not None else None
+        if scheduled is None and self.scheduled is not None:
+            scheduled = set()  # a worker that cannot read its queue: this case alone
+        batch = [
+            c
+            for c in run.cases
+            if c.id not in run.verdicts
+            and (scheduled is None or c.id in scheduled)
+            and self._flight(run.key, c.id) is None
+        ]
+        return batch if any(c.id == case.id for c in batch) else [*batch, case]
 
     def judge_run(self, key: RunKey, judge: Judge) -> bool:
         """Judge every selected case of a run not judged yet; False when the run is skipped."""
         run = self.runs[key]
         if run.judge is None:
             run.judge = judge
+        self.settle(run.key)
         missing = [c for c in run.cases if c.id not in run.verdicts]
         if missing and run.skipped is None:
             self._judge(run, missing)
         return run.skipped is None
 
-    def _judge(self, run: Run, cases: list[Case]) -> None:
+    def _flight(self, key: RunKey, case_id: str) -> Flight | None:
+        """The run's batch in flight that holds `case_id`, if any."""
+        for flight in self._flights.get(key, ()):
+            if case_id in flight.ids:
+                return flight
+        return None
+
+    def _wait(self, run: Run, case_id: str, flight: Flight) -> None:
+        """Wait for one case's verdict from a batch in flight (cancel every batch on Ctrl-C)."""
+        try:
+            with self._arrived:
+                while case_id not in run.verdicts and not flight.future.done():
+                    self._arrived.wait(0.5)
+        except BaseException:
+            for flights in self._flights.values():
+                for other in flights:
+                    other.future.cancel()
+            self.settle()
+            raise
+        if flight.future.done():
+            self._land(run.key, flight)
+
+    def _land(self, key: RunKey, flight: Flight) -> None:
+        """A finished (or cancelled) batch: its progress line, its notes, its error."""
+        flights = self._flights.get(key, [])
+        if flight not in flights:
+            return
+        flights.remove(flight)
+        try:
+            if not flight.future.cancelled():
+                flight.future.result()
+        finally:
+            flight.finish()
+
+    def settle(self, key: RunKey | None = None) -> None:
+        """Wait for the batches in flight (of one run, or all) and finish them."""
+        for run_key in [key] if key is not None else list(self._flights):
+            for flight in list(self._flights.get(run_key, ())):
+                concurrent.futures.wait([flight.future])
+                self._land(run_key, flight)
+
+    def _judge(self, run: Run, cases: list[Case], stream: bool = False) -> None:
+        """Judge `cases`; with `stream`, return at once and let items take verdicts as they
+        arrive (unless a live progress line is drawn: it owns the terminal until the end)."""
         assert run.judge is not None
         backend = create_backend(run.judge, self.settings)
         run.notes.extend(backend.notes)
@@ -165,19 +255,42 @@ class EvalSession:
         calls = CallRunner(backend, self.calls, run.key.judge) if model else None  # type: ignore[arg-type]
         start = self.progress
         progress = start(run.key.judge, run.key.dataset, len(cases)) if start else None
+        todo = cases
+        if calls is not None and self.settings.scale.batch and hasattr(backend, "chat_body"):
+            todo = self._batch_job(run, backend, cases, progress)
+
+        if calls is not None:
+            calls.prefetch(todo)  # one query for the batch's cached answers
+        store = _store(run, progress)
+
+        def on_verdict(case: Case, verdict: Verdict) -> None:
+            store(case, verdict)
+            with self._arrived:
+                self._arrived.notify_all()
 
         async def batch() -> dict[str, Verdict]:
             try:
                 return await judge_batch(
                     backend,
-                    cases,
+                    todo,
                     self.settings.concurrency,
-                    on_verdict=_store(run, progress),
+                    on_verdict=on_verdict,
                     judge_one=calls.judge if calls else None,
                 )
             finally:
                 await backend.aclose()
 
+        if stream and (progress is None or progress.live is None):
+
+            def finish() -> None:
+                if progress is not None:
+                    progress.close()
+                if calls is not None:
+                    run.notes.extend(calls.notes(run.key.dataset))
+
+            flight = Flight(self._loop.submit(batch()), {c.id for c in todo}, finish)
+            self._flights.setdefault(run.key, []).append(flight)
+            return
         try:
             self._loop.run(batch())
         finally:
@@ -186,8 +299,26 @@ class EvalSession:
         if calls is not None:
             run.notes.extend(calls.notes(run.key.dataset))
 
+    def _batch_job(
+        self, run: Run, backend: Any, cases: list[Case], progress: BatchProgress | None
+    ) -> list[Case]:
+        """--llmjudge-batch: judge the uncached cases in one Mistral batch job; the rest."""
+        from .batch import judge_with_batch_job
+
+        done, note = self._loop.run(
+            judge_with_batch_job(backend, cases, self.calls, self.settings, self.status_line)
+        )
+        store = _store(run, progress)
+        for case in cases:
+            if case.id in done:
+                store(case, done[case.id])
+        if note is not None:
+            run.notes.append(note)
+        return [c for c in cases if c.id not in done]
+
     def close(self) -> None:
-        """Stop the batch loop."""
+        """Stop the batch loop (after the batches in flight)."""
+        self.settle()
         self._loop.close()
         self.calls.close()
 
@@ -197,19 +328,26 @@ class EvalSession:
 
     def budget_exhausted(self) -> bool:
         """Whether a case went unscored because the request or token budget ran out."""
-        return any(
+        judged = any(
             is_budget_cause(v.error) for run in self.runs.values() for v in run.verdicts.values()
         )
+        return judged or self.generators.budget_exhausted()
 
     def finish(self) -> int:
         """Compute every run's metrics and gates; 0 when all pass, else 1."""
         self.close()
         self.results = [self._result(run) for run in self.runs.values() if run.verdicts]
-        passed = all(r.passed for r in self.results) and not self.budget_exhausted()
+        generators_passed = self.generators.finish()
+        passed = (
+            all(r.passed for r in self.results)
+            and generators_passed
+            and not self.budget_exhausted()
+        )
         return 0 if passed else 1
 
     def publish(self) -> list[dict[str, Any]]:
         """What a pytest-xdist worker sends its controller: the verdicts of the items it ran."""
+        self.settle()
         return [
             {
                 "key": [run.key.test, run.key.judge, run.key.dataset],
@@ -266,6 +404,7 @@ class EvalSession:
         thresholds = merge(
             self.settings.ini_thresholds, run.thresholds, self.settings.cli_thresholds
         )
+        thresholds = tuple(t for t in thresholds if t.metric in JUDGE_METRICS)  # not generators'
         checked = check_thresholds(metrics, thresholds, run.key.judge, self.settings.gates.gate_on)
         try:
             comparison = self.compare(run)

@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sklearn.linear_model  # noqa: F401
+import sklearn.preprocessing  # noqa: F401
+
+# The plugin imports scikit-learn only when it trains the local judge. pytester's in-process runs
+# drop the modules imported during a run, and numpy's extensions cannot be loaded twice in one
+# process, so the suite imports scikit-learn once, up front, for every inner run.
 
 # pytester is also enabled by `-p pytester` in pyproject's addopts; declaring it here keeps the
 # suite runnable with other addopts (registering a plugin twice is a no-op).

@@ -52,6 +52,16 @@ class MistralBackend:
     def unavailable(self) -> str | None:
         return None if self._key else MISSING_KEY
 
+    @property
+    def judge_spec(self) -> Judge:
+        """The judge this backend asks."""
+        return self._judge
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key (from MISTRAL_API_KEY), for the batch client of the same server."""
+        return self._key
+
     def _sdk(self) -> Any:
         if self._client is None:
             from mistralai.client import Mistral
@@ -68,17 +78,23 @@ class MistralBackend:
         """Requests to one server share its rate limit."""
         return f"mistral:{server_url(self._judge, self._settings) or DEFAULT_SERVER_URL}"
 
-    def request_identity(self, case: Case) -> dict[str, Any]:
-        """What determines the answer: server, model, messages, sampling (never the key)."""
+    def request_params(self, case: Case) -> dict[str, Any]:
+        """The chat request's parameters for `case` (a generator subclass sends other ones)."""
         judge = self._judge
         return {
-            "backend": self.name,
-            "server": server_url(judge, self._settings) or DEFAULT_SERVER_URL,
             "model": judge.model,
             "messages": judge.messages(case),
             "response_format": RESPONSE_FORMAT,
             "temperature": judge.temperature,
             "max_tokens": judge.max_tokens,
+        }
+
+    def request_identity(self, case: Case) -> dict[str, Any]:
+        """What determines the answer: server, model, messages, sampling (never the key)."""
+        return {
+            "backend": self.name,
+            "server": server_url(self._judge, self._settings) or DEFAULT_SERVER_URL,
+            **self.request_params(case),
         }
 
     def chat_body(self, case: Case) -> dict[str, Any]:
@@ -116,7 +132,6 @@ class MistralBackend:
     async def _call_sdk(self, case: Case) -> ModelResponse:
         from mistralai.client.errors import MistralError, NoResponseError, ResponseValidationError
 
-        judge = self._judge
         timeouts: tuple[type[BaseException], ...] = (httpx.TimeoutException, *_httpx2_errors(1))
         transport_errors: tuple[type[BaseException], ...] = (
             httpx.HTTPError,
@@ -124,13 +139,7 @@ class MistralBackend:
             *_httpx2_errors(0),
         )
         try:
-            response = await self._sdk().chat.complete_async(
-                model=judge.model,
-                messages=judge.messages(case),
-                response_format=RESPONSE_FORMAT,
-                temperature=judge.temperature,
-                max_tokens=judge.max_tokens,
-            )
+            response = await self._sdk().chat.complete_async(**self.request_params(case))
         except ResponseValidationError as exc:  # a 2xx whose body is not a chat completion
             raise CallError(
                 redact(f"invalid response (HTTP {exc.status_code}): {_short(exc.message)}"),

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 from pytest_llmjudge.local.features import FEATURE_NAMES, Comparison, compare
 
@@ -112,6 +110,9 @@ def _features(rows: Sequence[TrainingRow]) -> tuple[np.ndarray, np.ndarray, np.n
 def _fit(
     matrix: np.ndarray, targets: np.ndarray, weights: np.ndarray, c: float, seed: int
 ) -> LocalJudgeModel:
+    from sklearn.linear_model import LogisticRegression  # imported when training, not at start-up
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(matrix, sample_weight=weights)
     scales = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     classifier = LogisticRegression(C=c, max_iter=2000, random_state=seed)

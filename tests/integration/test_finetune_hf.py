@@ -19,12 +19,6 @@ MISSING = missing_extra(SMOLLM2_ALIAS)
 if MISSING:
     pytest.skip(f"hf fine-tuning test skipped: {MISSING}", allow_module_level=True)
 
-# Imported here, in the outer process, so that pytester's in-process runs (which drop the modules
-# they imported when they end) do not import torch a second time, which it does not survive.
-import peft  # noqa: E402, F401
-import torch  # noqa: E402, F401
-import transformers  # noqa: E402, F401
-
 ROWS = [
     ("The museum opened in 1998 in Lyon.", "The museum opened in Lyon.", 1),
     ("The museum opened in 1998 in Lyon.", "The museum opened in 2004.", 0),
@@ -57,6 +51,18 @@ import pytest
 def test_eval(llmjudge_result):
     llmjudge_result.check()
 """
+
+
+@pytest.fixture(scope="module", autouse=True)
+def preload_torch() -> None:
+    """Import torch in the outer process (only when this test runs, it takes seconds).
+
+    pytester's in-process runs drop the modules they imported when they end, and torch does not
+    survive being imported a second time; imported here, it stays loaded across both runs.
+    """
+    import peft  # noqa: F401
+    import torch  # noqa: F401
+    import transformers  # noqa: F401
 
 
 @pytest.fixture(scope="module")

