@@ -25,12 +25,8 @@ from pytest_llmjudge import GenDataset, Generator, local_judge  # noqa: E402
 from pytest_llmjudge.calls import CallContext  # noqa: E402
 from pytest_llmjudge.finetune.hf import SMOLLM2_ALIAS, missing_extra  # noqa: E402
 from pytest_llmjudge.generation.report import gen_summary_lines  # noqa: E402
-from pytest_llmjudge.generation.session import (  # noqa: E402
-    AnswerRef,
-    GenRun,
-    GenRunKey,
-    GenSession,
-)
+from pytest_llmjudge.generation.run import AnswerRef, GenRun, GenRunKey  # noqa: E402
+from pytest_llmjudge.generation.session import GenSession  # noqa: E402
 from pytest_llmjudge.generation.spec import sampling_grid  # noqa: E402
 from pytest_llmjudge.runner import LoopThread  # noqa: E402
 from pytest_llmjudge.settings import Settings  # noqa: E402

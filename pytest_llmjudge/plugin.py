@@ -152,6 +152,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     evals = session.config.stash[SESSION_KEY]
+    if exitstatus == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: stop the batches still in flight
+        evals.cancel()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: the controller gates and reports
         workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())

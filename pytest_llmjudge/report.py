@@ -68,7 +68,8 @@ def run_dict(result: RunResult) -> dict[str, Any]:
 def report_dict(evals: EvalSession) -> dict[str, Any]:
     """The whole JSON report."""
     return {
-        "passed": all(r.passed for r in (*evals.results, *evals.generators.results))
+        "passed": all(r.passed for r in evals.results)
+        and all(r.passed for r in evals.generators.results)
         and not evals.budget_exhausted(),
         "calls": {  # model calls: how many answers came from the cache; a budget that ran out
             "cached": sum(1 for r in evals.results for _, v in r.judged_cases() if v.cached),

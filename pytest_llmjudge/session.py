@@ -109,11 +109,13 @@ class Flight:
         future: the batch's future on the session's loop.
         ids: the case ids in the batch.
         finish: closes the batch's progress and adds its notes (once, on the main thread).
+        left: cases of the batch still without a verdict.
     """
 
     future: concurrent.futures.Future[Any]
     ids: set[str]
     finish: Callable[[], None]
+    left: int = 0
 
 
 class EvalSession:
@@ -218,7 +220,8 @@ class EvalSession:
                     other.future.cancel()
             self.settle()
             raise
-        if flight.future.done():
+        if flight.future.done() or flight.left <= 0:
+            concurrent.futures.wait([flight.future])  # at most closing the client is left
             self._land(run.key, flight)
 
     def _land(self, key: RunKey, flight: Flight) -> None:
@@ -233,6 +236,13 @@ class EvalSession:
         finally:
             flight.finish()
 
+    def cancel(self) -> None:
+        """Cancel the batches in flight (an interrupted session); their answers so far stay."""
+        for flights in self._flights.values():
+            for flight in flights:
+                flight.future.cancel()
+        self.settle()
+
     def settle(self, key: RunKey | None = None) -> None:
         """Wait for the batches in flight (of one run, or all) and finish them."""
         for run_key in [key] if key is not None else list(self._flights):
@@ -241,8 +251,8 @@ class EvalSession:
                 self._land(run_key, flight)
 
     def _judge(self, run: Run, cases: list[Case], stream: bool = False) -> None:
-        """Judge `cases`; with `stream`, return at once and let items take verdicts as they
-        arrive (unless a live progress line is drawn: it owns the terminal until the end)."""
+        """Judge `cases`; with `stream`, a model judge's batch returns at once and items take
+        verdicts as they arrive (unless a live progress line owns the terminal until the end)."""
         assert run.judge is not None
         backend = create_backend(run.judge, self.settings)
         run.notes.extend(backend.notes)
@@ -261,11 +271,16 @@ class EvalSession:
 
         if calls is not None:
             calls.prefetch(todo)  # one query for the batch's cached answers
+        flight: Flight | None = None
         store = _store(run, progress)
+        left = [len(todo)]
 
         def on_verdict(case: Case, verdict: Verdict) -> None:
             store(case, verdict)
+            left[0] -= 1
             with self._arrived:
+                if flight is not None:
+                    flight.left = left[0]
                 self._arrived.notify_all()
 
         async def batch() -> dict[str, Verdict]:
@@ -280,7 +295,8 @@ class EvalSession:
             finally:
                 await backend.aclose()
 
-        if stream and (progress is None or progress.live is None):
+        # only batches that wait on a server stream (a function or local judge is instant)
+        if stream and calls is not None and (progress is None or progress.live is None):
 
             def finish() -> None:
                 if progress is not None:
@@ -288,7 +304,9 @@ class EvalSession:
                 if calls is not None:
                     run.notes.extend(calls.notes(run.key.dataset))
 
-            flight = Flight(self._loop.submit(batch()), {c.id for c in todo}, finish)
+            with self._arrived:  # on_verdict sees the flight once it exists
+                flight = Flight(self._loop.submit(batch()), {c.id for c in todo}, finish)
+                flight.left = left[0]
             self._flights.setdefault(run.key, []).append(flight)
             return
         try:

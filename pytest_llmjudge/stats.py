@@ -10,8 +10,12 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where it is used: importing the plugin stays fast
+    import numpy as np
+
+    Labels = Sequence[int] | np.ndarray
 
 __all__ = [
     "bootstrap_interval",
@@ -24,7 +28,6 @@ __all__ = [
 ]
 
 # Paired label sequences: plain sequences of ints or numpy arrays.
-Labels = Sequence[int] | np.ndarray
 
 _ALTERNATIVES = ("two-sided", "greater", "less")
 # Upper bound on elements held at once by the vectorised bootstrap (int64 indices).
@@ -137,6 +140,8 @@ def cases_needed(
 
 def _f1_rows(targets: np.ndarray, predictions: np.ndarray, positive: int = 1) -> np.ndarray:
     """F1 along the last axis of equally-shaped label arrays; 0.0 wherever F1 is undefined."""
+    import numpy as np
+
     actual = np.asarray(targets) == positive
     predicted = np.asarray(predictions) == positive
     tp = np.count_nonzero(actual & predicted, axis=-1)
@@ -149,6 +154,8 @@ def _f1_rows(targets: np.ndarray, predictions: np.ndarray, positive: int = 1) ->
 
 def _as_label_arrays(targets: Labels, predictions: Labels) -> tuple[np.ndarray, np.ndarray]:
     """Convert paired label sequences to 1-D arrays, raising ValueError on shape mismatch."""
+    import numpy as np
+
     t = np.asarray(targets)
     p = np.asarray(predictions)
     if t.ndim != 1 or p.ndim != 1:
@@ -182,6 +189,8 @@ def bootstrap_interval(
     return one value per row; otherwise it is called once per resample on 1-D arrays. Both modes
     draw the same resamples for a given seed, so they give the same interval.
     """
+    import numpy as np
+
     confidence = _check_confidence(confidence)
     if (
         isinstance(n_resamples, bool)

@@ -187,8 +187,9 @@ def _header(headers: Any, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-@lru_cache(maxsize=1)
 def _httpx2() -> Any:
+    """The httpx2 module, imported on each use (a cached module object could be a stale copy
+    after sys.modules was restored, e.g. by pytester)."""
     try:
         import httpx2
     except ImportError:  # pragma: no cover - an SDK that no longer uses httpx2

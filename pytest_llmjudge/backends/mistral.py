@@ -126,7 +126,8 @@ class MistralBackend:
     async def call(self, case: Case) -> ModelResponse:
         """One chat completion; HTTP, SDK, httpx and httpx2 errors are raised as CallError."""
         if self.transport == "http":
-            return await self._http().complete(self.chat_body(case))
+            response: ModelResponse = await self._http().complete(self.chat_body(case))
+            return response
         return await self._call_sdk(case)
 
     async def _call_sdk(self, case: Case) -> ModelResponse:

@@ -7,7 +7,6 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..judge import Judge
-from ..local import TrainingSource, fingerprint, load_or_train
 from .progress import Progress
 from .spec import FineTuneFailed, FineTuneSpec
 
@@ -34,6 +33,8 @@ def train(
     force: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Train (or, unless `force`, load the unchanged) local judge; returns artifact and metrics."""
+    from ..local import TrainingSource, fingerprint, load_or_train  # numpy, scikit-learn: lazily
+
     sources = [TrainingSource(f.path, f.weight) for f in spec.train]
     chosen = {k: v for k, v in settings.items() if k != "seed"}
     if force:

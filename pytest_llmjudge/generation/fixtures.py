@@ -13,7 +13,8 @@ from ..fixtures import SESSION_KEY
 from ..judge import Judge
 from .cases import GenCase
 from .marker import GEN_MARKER, generator_label, parse_gen_marker
-from .session import AnswerRef, GenRun, GenRunKey, GenSession
+from .run import AnswerRef, GenRun, GenRunKey
+from .session import GenSession
 from .spec import Generator, Sampling
 
 FIXTURE = "llmjudge_answer"

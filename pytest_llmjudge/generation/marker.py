@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def generator_label(generator: Generator | str) -> str:
     return generator.name if isinstance(generator, Generator) else generator
 
 
-def parse_gen_marker(args: tuple[Any, ...], kwargs: dict[str, Any], base: Path) -> GenMarkerSpec:
+def parse_gen_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -> GenMarkerSpec:
     """Validate the marker's keyword arguments; relative dataset paths resolve against `base`."""
     if args:
         raise ConfigError(f"@pytest.mark.{GEN_MARKER} takes keyword arguments only")

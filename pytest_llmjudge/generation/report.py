@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..gating import ThresholdResult, with_interval
-from .session import GenRunResult, GenSession
+from .run import GenRunResult
+from .session import GenSession
 
 _HEADER = (
     "generator",

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
-from pydantic import BaseModel
-
-from ..backends import create_backend
+from ..backends import Backend, create_backend
 from ..budget import is_budget_cause
 from ..calls import CallContext, CallRunner, is_model_backend
 from ..comparison import CaseMismatchError, Comparison, PairedCase, compare
 from ..dataset import Case
-from ..gating import ThresholdResult, Unresolved, check_threshold, unresolved
+from ..gating import check_threshold
 from ..judge import Judge
 from ..metrics import Metrics
 from ..runner import LoopThread, judge_batch
 from ..settings import Settings
-from ..thresholds import GENERATOR_METRICS, Threshold, merge, parse_threshold
+from ..thresholds import GENERATOR_METRICS, merge, parse_threshold
 from ..verdict import Verdict
 from .backends import Job, answer_id, create_generator_backend
 from .cases import GenCase, GenDataset
-from .metrics import GenMetrics, Outcome, compute_gen_metrics, lexical_relevancy, words
+from .metrics import Outcome, compute_gen_metrics, lexical_relevancy, words
+from .run import Answer, AnswerRef, GenRun, GenRunKey, GenRunResult
 from .spec import Generator, Sampling
 
 RELEVANCY_PROMPT = """You rate whether an answer addresses a question. Do not judge whether the \
@@ -40,112 +38,6 @@ Answer:
 
 Reply with a JSON object only: {{"reason": "<one sentence>", "consistency": 1}} when the answer \
 addresses the question, {{"reason": "<one sentence>", "consistency": 0}} when it does not."""
-
-Relevancy = str | Judge | None  # "lexical", "judge", a Judge, a fixture name, or None (off)
-
-
-@dataclass(frozen=True)
-class GenRunKey:
-    """Identifies a generator run: one generator at one sampling point on one dataset."""
-
-    test: str
-    generator: str
-    point: str
-    dataset: str
-
-
-@dataclass(frozen=True)
-class AnswerRef:
-    """The parameter of one test item: which run and which case."""
-
-    run: GenRunKey
-    case: GenCase
-
-
-class Answer(BaseModel):
-    """A generated answer (or the cause of its absence).
-
-    Attributes:
-        id: `<case id>#<sample>`. case: the case id. sample: 1..samples.
-        text: the answer (None when generation failed). error: why it failed.
-        tokens: tokens of the answer, when known. latency_s: seconds it took.
-        cached: whether it came from the response cache.
-    """
-
-    id: str
-    case: str
-    sample: int
-    text: str | None = None
-    error: str | None = None
-    tokens: int | None = None
-    latency_s: float = 0.0
-    cached: bool = False
-
-
-@dataclass
-class GenRun:
-    """A generator evaluated at one sampling point on the selected cases of one dataset."""
-
-    key: GenRunKey
-    generator_ref: Generator | str
-    judge_ref: Judge | str
-    dataset: GenDataset
-    sampling: Sampling
-    samples: int
-    thresholds: tuple[Threshold, ...] = ()
-    relevancy_ref: Relevancy = "lexical"
-    compare_with: str | None = None  # the baseline generator this run is compared with
-    require_better: bool = False
-    grid_point: dict[str, Any] = field(default_factory=dict)  # what the marker's grid sets
-    own_samples: bool = False  # samples come from the generator (the marker sets none)
-    cases: list[GenCase] = field(default_factory=list)
-    answers: dict[str, Answer] = field(default_factory=dict)
-    verdicts: dict[str, Verdict] = field(default_factory=dict)
-    relevancy: dict[str, float] = field(default_factory=dict)
-    generator: Generator | None = None
-    judge: Judge | None = None
-    skipped: str | None = None
-    notes: list[str] = field(default_factory=list)
-    reported: set[str] = field(default_factory=set)
-
-    def answer_ids(self, case: GenCase) -> list[str]:
-        """The ids of a case's answers."""
-        return [answer_id(case.id, k) for k in range(1, self.samples + 1)]
-
-
-@dataclass(frozen=True)
-class GenRunResult:
-    """A finished generator run: metrics, gates and (for a candidate) its comparison."""
-
-    run: GenRun
-    metrics: GenMetrics
-    thresholds: tuple[ThresholdResult, ...]
-    comparison: Comparison | None = None
-    comparison_error: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        """Whether every threshold and the comparison gates passed."""
-        return (
-            all(t.passed for t in self.thresholds)
-            and (self.comparison is None or self.comparison.passed)
-            and self.comparison_error is None
-        )
-
-    def unresolved(self) -> list[Unresolved]:
-        """Thresholds the point estimate meets but too few answers to show it."""
-        metrics = cast(Metrics, self.metrics)  # duck-typed: value / interval / denominator
-        found = (unresolved(metrics, t.threshold) for t in self.thresholds)
-        return [u for u in found if u is not None]
-
-    def answered(self) -> list[tuple[GenCase, Answer, Verdict | None]]:
-        """Every answer of the run with its judge verdict, in dataset order."""
-        rows = []
-        for case in self.run.cases:
-            for aid in self.run.answer_ids(case):
-                if aid in self.run.answers:
-                    rows.append((case, self.run.answers[aid], self.run.verdicts.get(aid)))
-        return rows
 
 
 class GenSession:
@@ -211,6 +103,9 @@ class GenSession:
     def _run(self, run: GenRun, cases: list[GenCase], relevancy: Judge | None) -> None:
         assert run.generator is not None and run.judge is not None
         jobs = [Job(answer_id(c.id, k), c, k) for c in cases for k in range(1, run.samples + 1)]
+        judge = self._judge_backend(run, run.judge)  # checked first: no answers for nothing
+        if judge is None:
+            return
         self._generate(run, jobs)
         if run.skipped is not None:
             return
@@ -220,7 +115,7 @@ class GenSession:
             for j in jobs
             if (text := texts[j.id])
         ]
-        verdicts = self._judge(run, run.judge, judged, run.key.generator)
+        verdicts = self._judge(run, run.judge, judged, run.key.generator, judge)
         if verdicts is None:
             return
         for job in jobs:
@@ -271,18 +166,37 @@ class GenSession:
         if calls is not None:
             run.notes.extend(calls.notes(run.key.dataset))
 
+    def _judge_backend(self, run: GenRun, judge: Judge, skip: bool = True) -> Backend | None:
+        """The judge's backend; None when it cannot run here (the run is skipped, or for a
+        relevancy judge (`skip` False) the run says why relevancy is not rated)."""
+        backend = create_backend(judge, self.settings)
+        reason = backend.unavailable()
+        if reason is not None and not (is_model_backend(backend) and self._calls.mode == "replay"):
+            if skip:
+                run.skipped = f"judge {judge.name}: {reason}"
+            else:
+                run.notes.append(
+                    f"{run.key.generator} at {run.key.point}: relevancy not rated: "
+                    f"judge {judge.name}: {reason}"
+                )
+            return None
+        return backend
+
     def _judge(
-        self, run: GenRun, judge: Judge, cases: list[Case], label: str
+        self,
+        run: GenRun,
+        judge: Judge,
+        cases: list[Case],
+        label: str,
+        backend: Backend | None = None,
     ) -> dict[str, Verdict] | None:
         """One judging batch (cache, retries and limits for model judges); None when the judge
         cannot run here (the run is skipped with the reason)."""
-        backend = create_backend(judge, self.settings)
+        backend = backend or self._judge_backend(run, judge)
+        if backend is None:
+            return None
         run.notes.extend(n for n in backend.notes if n not in run.notes)
         model = is_model_backend(backend)
-        reason = backend.unavailable()
-        if reason is not None and not (model and self._calls.mode == "replay"):
-            run.skipped = f"judge {judge.name}: {reason}"
-            return None
         calls = CallRunner(backend, self._calls, judge.name) if model else None  # type: ignore[arg-type]
 
         async def batch() -> dict[str, Verdict]:
@@ -296,8 +210,6 @@ class GenSession:
             finally:
                 await backend.aclose()
 
-        if not cases:
-            return {}
         verdicts = self._loop.run(batch())
         if calls is not None:
             run.notes.extend(calls.notes(f"{label} answers"))
@@ -317,7 +229,10 @@ class GenSession:
             Case(id=j.id, premise=j.case.prompt, hypothesis=text or "", target=1)
             for j, text in answered
         ]
-        verdicts = self._judge(run, rater, cases, run.key.generator)
+        backend = self._judge_backend(run, rater, skip=False)
+        if backend is None:
+            return
+        verdicts = self._judge(run, rater, cases, run.key.generator, backend)
         for cid, verdict in (verdicts or {}).items():
             if verdict.probability is not None:
                 run.relevancy[cid] = verdict.probability
@@ -332,9 +247,12 @@ class GenSession:
     def budget_exhausted(self) -> bool:
         """Whether an answer went ungenerated or unjudged because the budget ran out."""
         return any(
-            is_budget_cause(item.error)
+            is_budget_cause(error)
             for run in self.runs.values()
-            for item in (*run.answers.values(), *run.verdicts.values())
+            for error in (
+                *(a.error for a in run.answers.values()),
+                *(v.error for v in run.verdicts.values()),
+            )
         )
 
     def skipped_runs(self) -> list[GenRun]:

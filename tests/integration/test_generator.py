@@ -497,3 +497,43 @@ def test_gen(llmjudge_answer):
     )
     assert not (project.path / "judge-built").exists()
     assert project.report()["generator_skipped"][0]["generator"] == "smol"
+
+
+def test_a_judge_that_cannot_run_skips_the_run_before_any_answer_is_written(
+    project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    project.cases(rows(3), name="gen")
+    project.pytester.makepyfile(
+        test_gen="""
+from pathlib import Path
+
+import pytest
+from pytest_llmjudge import Generator, Judge
+
+
+def write(case, sampling):
+    Path("generated").write_text("called")
+    return case.reference
+
+
+GEN = Generator(name="fn", backend="function", function=write)
+JUDGE = Judge(name="m", backend="mistral", model="mistral-large-latest")
+
+
+@pytest.mark.llmjudge_generator(dataset="gen.jsonl", generators=[GEN], judge=JUDGE)
+def test_gen(llmjudge_answer):
+    llmjudge_answer.check()
+"""
+    )
+    result = project.pytester.runpytest("-rs")
+    result.assert_outcomes(skipped=3)
+    result.stdout.fnmatch_lines(["*generator fn: judge m: MISTRAL_API_KEY is not set*"])
+    assert not (project.path / "generated").exists()
+
+
+def test_marker_is_registered_with_a_signature_like_help(project: Any) -> None:
+    result = project.pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.llmjudge_generator(dataset=PATH|GenDataset, *generators=*judge=*"]
+    )

@@ -3,6 +3,7 @@ sent, answers are cached, replay needs no network, a missing key skips."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +35,9 @@ def respond(messages: list[dict[str, Any]]) -> str:
     """The judge's prompt gets the toy judge; a generation prompt gets an answer that names a
     city the context lacks (Rome) for tower 1 at a temperature the server cannot see, so always."""
     text = "\n".join(str(m.get("content", "")) for m in messages)
+    if "You rate whether an answer addresses a question" in text:  # the relevancy prompt
+        rome = "Rome" in text.split("Answer:")[-1]
+        return json.dumps({"reason": "answers where", "consistency": 0 if rome else 1})
     if "Question:" not in text or "Context:" not in text:
         return toy_judge(messages)
     number = re.search(r"tower number (\d+)", text)
@@ -136,3 +140,23 @@ def test_request_budget_leaves_answers_unscored_and_fails_the_session(
     assert report["passed"] is False and report["calls"]["budget_exhausted"] is True
     unscored = sum(r["metrics"]["unscored"] for r in report["generator_runs"])
     assert unscored == 2 + 4
+
+
+def test_relevancy_rated_by_the_judge_with_the_relevancy_prompt(
+    project: Any, server: ChatServer
+) -> None:
+    source = (project.path / "test_gen.py").read_text()
+    project.pytester.makepyfile(
+        test_gen=source.replace("judge=JUDGE,", 'judge=JUDGE, relevancy="judge",')
+    )
+    project.pytester.runpytest("--llmjudge-report", "report.json")
+    rate = [
+        r.body
+        for r in server.requests
+        if "You rate whether an answer addresses" in r.body["messages"][0]["content"]
+    ]
+    assert len(rate) == 4  # 4 distinct answers (both points answer alike: cached)
+    run = project.report()["generator_runs"][0]
+    assert run["relevancy_by"] == "judge"
+    assert run["metrics"]["relevancy"] == 0.75  # the Rome answer is rated off the question
+    assert {a["id"]: a["relevancy"] for a in run["answers"]}["g1#1"] == 0.0
