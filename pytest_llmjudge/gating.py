@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .metrics import Metrics
 from .settings import GATE_ON_CHOICES, GateOn
 from .stats import cases_needed
 from .thresholds import Threshold
+
+if TYPE_CHECKING:
+    from .comparison import Comparison
 
 __all__ = ["GATE_ON_CHOICES", "GateOn", "ThresholdResult", "Unresolved", "check_thresholds"]
 
@@ -40,6 +43,23 @@ class ThresholdResult:
     passed: bool
     point: float | None = None
     basis: Basis = "point"
+
+
+class Gated:
+    """Pass or fail of a finished run (judge or generator): its thresholds and comparison gates."""
+
+    thresholds: tuple[ThresholdResult, ...]
+    comparison: Comparison | None
+    comparison_error: str | None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every threshold and the comparison gates passed."""
+        return (
+            all(t.passed for t in self.thresholds)
+            and (self.comparison is None or self.comparison.passed)
+            and self.comparison_error is None
+        )
 
 
 def _lower_side(threshold: Threshold) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from .baseline import BaselineRef, baseline_item_id, baseline_spec
+from .collect import load_dataset, marker_spec, missing_reason, skipped_params
 from .dataset import Dataset
-from .errors import ConfigError, DatasetError
 from .finetune.fixture import llmjudge_finetune
 from .fixtures import SESSION_KEY, llmjudge_result
 from .generation.fixtures import answer_refs, llmjudge_answer, parametrize_answers
@@ -56,33 +56,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         parametrize_answers(metafunc, metafunc.config.stash[SESSION_KEY].generators)
     if "llmjudge_result" not in metafunc.fixturenames:
         return
-    marker = metafunc.definition.get_closest_marker(MARKER)
-    if marker is None:
-        raise pytest.Collector.CollectError(
-            f"{metafunc.definition.nodeid}: uses llmjudge_result but has no "
-            f"@pytest.mark.{MARKER}(dataset=..., judges=[...])"
-        )
+    spec = marker_spec(
+        metafunc, MARKER, "llmjudge_result", "dataset=..., judges=[...]", parse_marker
+    )
     evals = metafunc.config.stash[SESSION_KEY]
-    try:
-        spec = parse_marker(marker.args, marker.kwargs, metafunc.definition.path.parent)
-    except ConfigError as exc:
-        raise pytest.Collector.CollectError(f"{metafunc.definition.nodeid}: {exc}") from None
     params = []
     for dataset in spec.datasets:
         prefix = f"{dataset.label}-" if len(spec.datasets) > 1 else ""
-        if dataset.optional and not dataset.path.exists():
-            reason = f"optional dataset {dataset.path} not found"
-            params += [
-                pytest.param(
-                    None,
-                    id=f"{judge_label(j)}-{dataset.label}",
-                    marks=pytest.mark.skip(reason=reason),
-                )
-                for j in spec.judges
-            ]
+        reason = missing_reason(dataset)
+        if reason is not None:
+            params += skipped_params(map(judge_label, spec.judges), dataset, reason)
             params += _skipped_baseline_params(metafunc, spec, dataset, prefix, reason)
             continue
-        cases = _load(dataset)
+        cases = load_dataset(dataset)
         for judge in spec.judges:
             key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
             evals.register(key, judge, dataset, spec.thresholds)
@@ -124,13 +110,6 @@ def _skipped_baseline_params(
             )
         )
     return params
-
-
-def _load(dataset: Dataset) -> list:  # type: ignore[type-arg]
-    try:
-        return dataset.load()
-    except DatasetError as exc:
-        raise pytest.Collector.CollectError(f"llmjudge dataset error: {exc}") from None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -13,7 +13,7 @@ from .budget import is_budget_cause
 from .calls import CallContext, CallRunner, estimate_lines, is_model_backend
 from .comparison import CaseMismatchError, Comparison, PairedCase, baseline_cases, compare
 from .dataset import Case, Dataset
-from .gating import ThresholdResult, Unresolved, check_thresholds, unresolved
+from .gating import Gated, ThresholdResult, Unresolved, check_thresholds, unresolved
 from .generation.session import GenSession
 from .judge import Judge
 from .metrics import Metrics, compute_metrics
@@ -73,7 +73,7 @@ class Run:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(Gated):
     """A finished run: its metrics and gates, with the verdicts they were computed from."""
 
     run: Run
@@ -81,15 +81,6 @@ class RunResult:
     thresholds: tuple[ThresholdResult, ...]
     comparison: Comparison | None = None
     comparison_error: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        """Whether every threshold of the run and its comparison with a baseline passed."""
-        return (
-            all(t.passed for t in self.thresholds)
-            and (self.comparison is None or self.comparison.passed)
-            and self.comparison_error is None
-        )
 
     def unresolved(self) -> list[Unresolved]:
         """Thresholds the point estimate meets but too few cases to show it."""

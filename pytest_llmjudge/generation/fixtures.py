@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ..errors import ConfigError, DatasetError
+from ..collect import load_dataset, marker_spec, missing_reason, skipped_params
+from ..errors import ConfigError
 from ..fixtures import SESSION_KEY
 from ..judge import Judge
 from .cases import GenCase
@@ -91,35 +92,18 @@ class AnswerResult:
 
 def parametrize_answers(metafunc: pytest.Metafunc, gens: GenSession) -> None:
     """Items of an `llmjudge_generator` test: one per (generator, sampling point, case)."""
-    marker = metafunc.definition.get_closest_marker(GEN_MARKER)
     node = metafunc.definition.nodeid
-    if marker is None:
-        raise pytest.Collector.CollectError(
-            f"{node}: uses {FIXTURE} but has no @pytest.mark.{GEN_MARKER}(dataset=..., "
-            "generators=[...], judge=...)"
-        )
-    try:
-        spec = parse_gen_marker(marker.args, marker.kwargs, metafunc.definition.path.parent)
-    except ConfigError as exc:
-        raise pytest.Collector.CollectError(f"{node}: {exc}") from None
+    spec = marker_spec(
+        metafunc, GEN_MARKER, FIXTURE, "dataset=..., generators=[...], judge=...", parse_gen_marker
+    )
     params = []
     for dataset in spec.datasets:
         prefix = f"{dataset.label}-" if len(spec.datasets) > 1 else ""
-        if dataset.optional and not dataset.path.exists():
-            reason = f"optional dataset {dataset.path} not found"
-            params += [
-                pytest.param(
-                    None,
-                    id=f"{generator_label(g)}-{dataset.label}",
-                    marks=pytest.mark.skip(reason=reason),
-                )
-                for g in spec.generators
-            ]
+        reason = missing_reason(dataset)
+        if reason is not None:
+            params += skipped_params(map(generator_label, spec.generators), dataset, reason)
             continue
-        try:
-            cases = dataset.load()
-        except DatasetError as exc:
-            raise pytest.Collector.CollectError(f"llmjudge dataset error: {exc}") from None
+        cases = load_dataset(dataset)
         for generator in spec.generators:
             label = generator_label(generator)
             own = generator if isinstance(generator, Generator) else None

@@ -8,7 +8,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from ..comparison import Comparison
-from ..gating import ThresholdResult, Unresolved, unresolved
+from ..gating import Gated, ThresholdResult, Unresolved, unresolved
 from ..judge import Judge
 from ..metrics import Metrics
 from ..thresholds import Threshold
@@ -91,7 +91,7 @@ class GenRun:
 
 
 @dataclass(frozen=True)
-class GenRunResult:
+class GenRunResult(Gated):
     """A finished generator run: metrics, gates and (for a candidate) its comparison."""
 
     run: GenRun
@@ -99,15 +99,6 @@ class GenRunResult:
     thresholds: tuple[ThresholdResult, ...]
     comparison: Comparison | None = None
     comparison_error: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        """Whether every threshold and the comparison gates passed."""
-        return (
-            all(t.passed for t in self.thresholds)
-            and (self.comparison is None or self.comparison.passed)
-            and self.comparison_error is None
-        )
 
     def unresolved(self) -> list[Unresolved]:
         """Thresholds the point estimate meets but too few answers to show it."""
