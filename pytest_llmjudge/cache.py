@@ -63,6 +63,7 @@ class ResponseCache:
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._prefetched: dict[str, CachedResponse] = {}  # read ahead by prefetch(), used once
+        self._absent: set[str] = set()  # looked up by prefetch() and not stored: get() -> None
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -82,7 +83,8 @@ class ResponseCache:
 
     def prefetch(self, keys: Iterable[str]) -> int:
         """Read the stored responses of a whole batch in one query per 500 keys; the next get()
-        of each answers from memory. How many were found."""
+        of each answers from memory, a miss included (no query per uncached case). How many
+        were found."""
         wanted = list(dict.fromkeys(keys))
         found = 0
         with self._lock:
@@ -91,9 +93,12 @@ class ResponseCache:
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 query = f"SELECT key, text, tokens FROM responses WHERE key IN ({marks})"
+                hits = set()
                 for key, text, tokens in db.execute(query, chunk):
                     self._prefetched[key] = CachedResponse(text, tokens)
+                    hits.add(key)
                     found += 1
+                self._absent.update(key for key in chunk if key not in hits)
         return found
 
     def get(self, key: str) -> CachedResponse | None:
@@ -101,6 +106,9 @@ class ResponseCache:
         hit = self._prefetched.pop(key, None)
         if hit is not None:
             return hit
+        if key in self._absent:
+            self._absent.discard(key)
+            return None
         with self._lock:
             row = (
                 self._connect()
@@ -125,6 +133,7 @@ class ResponseCache:
     def put(self, key: str, backend: str, model: str, response: CachedResponse) -> None:
         """Store (or overwrite) a response; committed before this returns."""
         self._prefetched.pop(key, None)
+        self._absent.discard(key)
         text = redact(response.text) if response.text is not None else None
         with self._lock:
             self._connect().execute(
@@ -143,5 +152,6 @@ class ResponseCache:
         with self._lock:
             db, self._db = self._db, None
             self._prefetched.clear()
+            self._absent.clear()
         if db is not None:
             db.close()

@@ -70,17 +70,18 @@ def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResu
     verdict = evals.verdict(ref, judge)
     if verdict is None:
         pytest.skip(f"judge {ref.run.judge}: {run.skipped}")
-    request.node.user_properties.extend(  # JUnit XML properties of the case
-        case_properties(
-            ref.run.judge,
-            ref.run.dataset,
-            ref.case.id,
-            ref.case.target,
-            verdict.prediction,
-            verdict.reason,
-            verdict.error,
+    if getattr(request.config.option, "xmlpath", None):  # JUnit XML properties, --junitxml only
+        request.node.user_properties.extend(
+            case_properties(
+                ref.run.judge,
+                ref.run.dataset,
+                ref.case.id,
+                ref.case.target,
+                verdict.prediction,
+                verdict.reason,
+                verdict.error,
+            )
         )
-    )
     return CaseResult(
         case=ref.case,
         judge=judge,

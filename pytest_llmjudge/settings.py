@@ -97,8 +97,8 @@ class OutputSettings:
     weave_project: str | None = None
 
 
-Transport = Literal["http", "sdk"]
-TRANSPORTS: tuple[Transport, ...] = ("http", "sdk")
+Transport = Literal["http", "aiohttp", "sdk"]
+TRANSPORTS: tuple[Transport, ...] = ("http", "aiohttp", "sdk")
 
 
 @dataclass(frozen=True)
@@ -106,14 +106,15 @@ class ScaleSettings:
     """How judge requests travel: the chat transport and the Mistral Batch API.
 
     Attributes:
-        transport: http (a lean client speaking the chat protocol, the default) or sdk
-            (the official mistralai SDK's chat.complete_async).
+        transport: aiohttp (a lean client speaking the chat protocol, the default), http
+            (the same request over httpx2) or sdk (the official mistralai SDK's
+            chat.complete_async).
         batch: send a Mistral judge's uncached requests as one Batch API job.
         batch_poll_s: seconds between two polls of a batch job.
         batch_timeout_hours: the job's timeout on the server (TIMEOUT_EXCEEDED after it).
     """
 
-    transport: Transport = "http"
+    transport: Transport = "aiohttp"
     batch: bool = False
     batch_poll_s: float = 10.0
     batch_timeout_hours: int = 24

@@ -102,9 +102,9 @@ class ChatHTTP:
             )
             content = response.content
         except timeouts as exc:
-            raise CallError(redact(f"request timed out: {type(exc).__name__}: {exc}")) from None
+            raise transport_error(exc, timed_out=True) from None
         except failures as exc:
-            raise CallError(redact(f"request failed: {type(exc).__name__}: {exc}")) from None
+            raise transport_error(exc, timed_out=False) from None
         return read_completion(response.status_code, response.headers, content)
 
     async def aclose(self) -> None:
@@ -114,8 +114,17 @@ class ChatHTTP:
             await client.aclose()
 
 
+def transport_error(exc: BaseException, timed_out: bool) -> CallError:
+    """The CallError of a request that got no HTTP answer (a timeout, a refused connection)."""
+    what = "timed out" if timed_out else "failed"
+    return CallError(redact(f"request {what}: {type(exc).__name__}: {exc}"))
+
+
 def read_completion(status: int, headers: Any, content: bytes) -> ModelResponse:
-    """A chat completion's text and tokens, or the CallError the SDK transport raises for it."""
+    """A chat completion's text and tokens, or the CallError the SDK transport raises for it.
+
+    Shared by every transport that sees the raw HTTP answer (http, aiohttp), so that their
+    error mapping cannot drift: `headers` is any case-insensitive mapping with .get()."""
     text = content.decode("utf-8", errors="replace")
     is_json = "json" in (headers.get("content-type") or "").lower()
     if status != 200 or not is_json:  # the SDK: 4XX/5XX "API error", else "Unexpected response"

@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..judge import Judge
 from ..secrets import redact
 from .progress import WANDB_KEY_ENV, Progress
+
+if TYPE_CHECKING:
+    import httpx  # imported when a job runs: the plugin imports this module at start-up
 from .spec import FineTuneError, FineTuneFailed, FineTuneSpec, Records
 
 RECIPE = "mistral-jobs-1"
@@ -62,11 +63,15 @@ class MistralFineTuner:
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        import httpx
+
         self.url = (server_url or DEFAULT_SERVER).rstrip("/")
         self._client = client or httpx.Client(timeout=60.0)
         self._sleep = sleep
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        import httpx
+
         headers = {"Authorization": f"Bearer {os.environ.get(API_KEY_ENV, '')}"}
         try:
             response = self._client.request(method, f"{self.url}{path}", headers=headers, **kwargs)

@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..judge import Judge
 from ..settings import FineTuneSettings
@@ -27,6 +25,10 @@ from .spec import (
     fingerprint,
     prompt_judge,
 )
+
+if TYPE_CHECKING:
+    import httpx  # imported lazily: the plugin imports this module at start-up
+
 
 NEVER_REASON = (
     "fine-tune {name!r} ({backend}, fingerprint {fp}) is not in {registry} and "

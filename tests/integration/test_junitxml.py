@@ -60,3 +60,17 @@ def test_no_suite_properties_without_runs(project, pytester: pytest.Pytester) ->
     pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
     pytester.runpytest("--junitxml", "junit.xml")
     assert props(suite_of(project.path / "junit.xml")) == {}
+
+
+@pytest.mark.parametrize("junit", [False, True], ids=["without", "with"])
+def test_case_properties_only_with_junitxml(setup, pytester: pytest.Pytester, junit: bool) -> None:
+    args = ["--junitxml", "junit.xml"] if junit else []
+    recorder = pytester.inline_run(*args)
+    calls = [r for r in recorder.getreports("pytest_runtest_logreport") if r.when == "call"]
+
+    assert len(calls) == 4
+    names = [{name for name, _ in r.user_properties} for r in calls]
+    if junit:
+        assert all("llmjudge.prediction" in n for n in names)
+    else:
+        assert names == [set()] * 4

@@ -31,3 +31,18 @@ def test_put_replaces_a_prefetched_answer(tmp_path: Path) -> None:
 
     assert cache.get("k") == CachedResponse("new", 2)
     cache.close()
+
+
+def test_a_prefetched_miss_answers_without_a_query_once(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    assert cache.prefetch(["gone", "later"]) == 0
+    other = ResponseCache(tmp_path)  # another process stores both after the prefetch
+    other.put("gone", "mistral", "m", CachedResponse("x", 1))
+    other.put("later", "mistral", "m", CachedResponse("y", 2))
+    other.close()
+
+    assert cache.get("gone") is None  # known absent at prefetch time: no query
+    assert cache.get("gone") == CachedResponse("x", 1)  # used once: the file again
+    cache.put("later", "mistral", "m", CachedResponse("z", 3))  # a put forgets the miss
+    assert cache.get("later") == CachedResponse("z", 3)
+    cache.close()

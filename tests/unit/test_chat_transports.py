@@ -1,0 +1,164 @@
+"""The same loopback cases on every chat transport (http over httpx2, aiohttp, the SDK).
+
+respx cannot see aiohttp, so these cases use ChatServer on 127.0.0.1: each one runs on all three
+transports, and the answers and CallErrors must be the same (the http and aiohttp transports
+share chat_http.read_completion / transport_error)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from pytest_llmjudge import Case, Judge, Verdict
+from pytest_llmjudge.backends.mistral import MistralBackend
+from pytest_llmjudge.calls import ModelResponse
+from pytest_llmjudge.errors import CallError
+from pytest_llmjudge.settings import TRANSPORTS, ScaleSettings, Settings, Transport
+from pytest_llmjudge.testing import ChatServer
+
+KEY = "sk-test-0123456789abcdef"
+CASE = Case(
+    id="c1",
+    premise="Alice met Bob in Paris in 2020.",
+    hypothesis="Alice met Bob in Rome.",
+    target=0,
+)
+JUDGE = Judge(name="small", model="mistral-small-latest", temperature=0.2, max_tokens=128)
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISTRAL_API_KEY", KEY)
+    isolated = ("MISTRAL_SERVER_URL", "MISTRAL_SDK_TELEMETRY", "MISTRAL_SA_TOKEN_PATH")
+    proxies = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+    for name in isolated + proxies:  # no telemetry, no proxy: loopback stays loopback
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> Transport:
+    return request.param  # type: ignore[no-any-return]
+
+
+def call(url: str, transport: Transport, **settings: Any) -> ModelResponse | CallError:
+    """One MistralBackend.call against `url`: the response, or the CallError it raised."""
+    config = Settings(scale=ScaleSettings(transport=transport), mistral_server_url=url, **settings)
+
+    async def go() -> ModelResponse | CallError:
+        backend = MistralBackend(JUDGE, config)
+        try:
+            return await backend.call(CASE)
+        except CallError as exc:
+            return exc
+        finally:
+            await backend.aclose()
+
+    return asyncio.run(go())
+
+
+def test_success_sends_the_request_and_reads_text_and_tokens(transport: Transport) -> None:
+    with ChatServer(api_key=KEY) as server:
+        response = call(server.url, transport)
+
+    assert isinstance(response, ModelResponse)
+    verdict = MistralBackend(JUDGE, Settings()).parse(response)
+    assert (verdict.prediction, verdict.reason) == (0, "not in the document: Rome")
+    assert response.tokens is not None and response.tokens > 0
+    seen = server.requests[0]
+    assert seen.auth_valid and "authorization" not in seen.headers
+    assert seen.body["model"] == JUDGE.model
+    assert seen.body["messages"] == JUDGE.messages(CASE)
+    assert seen.body["response_format"] == {"type": "json_object"}
+    assert (seen.body["temperature"], seen.body["max_tokens"]) == (0.2, 128)
+
+
+def test_all_transports_send_the_same_request() -> None:
+    seen = {}
+    for transport in TRANSPORTS:
+        with ChatServer(api_key=KEY) as server:
+            assert isinstance(call(server.url, transport), ModelResponse)
+        request = server.requests[0]
+        headers = {k: request.headers.get(k) for k in ("user-agent", "accept", "content-type")}
+        seen[transport] = (request.body, headers)
+
+    assert seen["aiohttp"] == seen["http"] == seen["sdk"]
+    assert seen["aiohttp"][1]["user-agent"].startswith("mistral-client-python/")
+
+
+@pytest.mark.parametrize(
+    ("status", "permanent", "halts"),
+    [(503, False, False), (500, False, False), (404, True, True), (422, True, False)],
+)
+def test_error_statuses_map_to_the_same_call_error(
+    transport: Transport, status: int, permanent: bool, halts: bool
+) -> None:
+    with ChatServer(api_key=KEY, status=status) as server:
+        error = call(server.url, transport)
+
+    assert isinstance(error, CallError)
+    assert (error.status, error.retry_after, error.permanent, error.halts) == (
+        status,
+        None,
+        permanent,
+        halts,
+    )
+    assert error.message.startswith(f"HTTP {status}: ") and "forced status" in error.message
+
+
+def test_429_carries_retry_after(transport: Transport) -> None:
+    with ChatServer(api_key=KEY, rate_429=1.0, retry_after=2) as server:
+        error = call(server.url, transport)
+
+    assert isinstance(error, CallError)
+    assert (error.status, error.retry_after, error.permanent) == (429, 2.0, False)
+    assert error.message.startswith("HTTP 429 (retry after 2s): ")
+
+
+def test_wrong_key_is_a_401_that_halts_and_never_shows_the_key(transport: Transport) -> None:
+    with ChatServer(api_key="sk-the-right-one") as server:
+        error = call(server.url, transport)
+
+    assert isinstance(error, CallError)
+    assert (error.status, error.permanent, error.halts) == (401, True, True)
+    assert error.message.startswith("HTTP 401") and KEY not in error.message
+    assert server.requests[0].auth_present and not server.requests[0].auth_valid
+
+
+def test_refused_connection_is_a_transient_failure(transport: Transport) -> None:
+    with ChatServer() as server:
+        url = server.url  # closed on exit: nothing listens there any more
+
+    error = call(url, transport)
+
+    assert isinstance(error, CallError)
+    assert (error.status, error.permanent) == (None, False)
+    assert error.message.startswith("request failed: ") and "Connect" in error.message
+
+
+def test_a_slow_server_is_a_timeout(transport: Transport) -> None:
+    with ChatServer(api_key=KEY, latency=1.0) as server:
+        error = call(server.url, transport, timeout_s=0.2)
+
+    assert isinstance(error, CallError)
+    assert (error.status, error.permanent) == (None, False)
+    assert error.message.startswith("request timed out: ")
+
+
+def test_a_verdict_from_judge_on_every_transport(transport: Transport) -> None:
+    with ChatServer(api_key=KEY) as server:
+        config = Settings(scale=ScaleSettings(transport=transport), mistral_server_url=server.url)
+
+        async def go() -> Verdict:
+            backend = MistralBackend(JUDGE, config)
+            try:
+                return await backend.judge(CASE)
+            finally:
+                await backend.aclose()
+
+        verdict = asyncio.run(go())
+
+    assert (verdict.prediction, verdict.error) == (0, None)
+    assert verdict.reason == "not in the document: Rome"
+    assert verdict.tokens is not None and verdict.tokens > 0
