@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ..calls import ModelResponse
-from .chat_http import CHAT_PATH, read_completion, transport_error, user_agent
+from .chat_http import CHAT_PATH, read_completion, request_headers, transport_error
 
 
 class ChatAiohttp:
@@ -27,13 +27,7 @@ class ChatAiohttp:
 
     def __init__(self, api_key: str | None, server_url: str, timeout_s: float, pool: int = 32):
         self.url = server_url.rstrip("/") + CHAT_PATH
-        self.headers = {
-            "accept": "application/json",
-            "content-type": "application/json",
-            "user-agent": user_agent(),
-        }
-        if api_key:
-            self.headers["authorization"] = f"Bearer {api_key}"
+        self.headers = request_headers(api_key)
         self._timeout_s = timeout_s
         self._pool = max(pool, 20)
         self._session: Any = None

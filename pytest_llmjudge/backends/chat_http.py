@@ -46,6 +46,18 @@ def user_agent() -> str:
         return "mistral-client-python"
 
 
+def request_headers(api_key: str | None) -> dict[str, str]:
+    """The headers the SDK sends with a chat completion (no Authorization without a key)."""
+    headers = {
+        "accept": "application/json",
+        "content-type": "application/json",
+        "user-agent": user_agent(),
+    }
+    if api_key:
+        headers["authorization"] = f"Bearer {api_key}"
+    return headers
+
+
 class ChatHTTP:
     """POSTs chat completions to one server; raises CallError like the SDK transport.
 
@@ -66,13 +78,7 @@ class ChatHTTP:
         client: Any = None,
     ) -> None:
         self.url = server_url.rstrip("/") + CHAT_PATH
-        self.headers = {
-            "accept": "application/json",
-            "content-type": "application/json",
-            "user-agent": user_agent(),
-        }
-        if api_key:
-            self.headers["authorization"] = f"Bearer {api_key}"
+        self.headers = request_headers(api_key)
         self._timeout_s = timeout_s
         self._pool = max(pool, 20)
         self._client = client
