@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .metrics import Metrics
 from .settings import GATE_ON_CHOICES, GateOn
@@ -43,6 +43,24 @@ class ThresholdResult:
     passed: bool
     point: float | None = None
     basis: Basis = "point"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The threshold as the JSON report writes it."""
+        return {
+            "metric": self.threshold.metric,
+            "op": self.threshold.op,
+            "value": self.threshold.value,
+            "actual": self.actual,
+            "passed": self.passed,
+            "point": self.point,
+            "basis": self.basis,
+        }
+
+    def checked(self) -> str:
+        """'f1 = 0.800', or 'f1 lower bound = 0.712 (point 0.800)' when gated on a bound."""
+        if self.basis == "point" or self.point is None:
+            return f"{self.threshold.metric} = {self.actual:.3f}"
+        return f"{self.threshold.metric} {self.basis} = {self.actual:.3f} (point {self.point:.3f})"
 
 
 class Gated:

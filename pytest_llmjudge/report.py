@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .comparison import baseline_cell, comparison_lines
-from .gating import ThresholdResult, uncertainty_lines, with_interval
+from .gating import uncertainty_lines, with_interval
 from .generation.report import gen_report, gen_summary_lines
 from .secrets import redact
 from .session import EvalSession, RunResult
@@ -27,18 +27,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "backend": judge.backend if judge else None,
         "kind": judge.kind if judge else None,
         "metrics": result.metrics.model_dump(),
-        "thresholds": [
-            {
-                "metric": t.threshold.metric,
-                "op": t.threshold.op,
-                "value": t.threshold.value,
-                "actual": t.actual,
-                "passed": t.passed,
-                "point": t.point,
-                "basis": t.basis,
-            }
-            for t in result.thresholds
-        ],
+        "thresholds": [t.as_dict() for t in result.thresholds],
         "unresolved": [u.message() for u in result.unresolved()],
         "comparison": result.comparison.as_dict() if result.comparison else None,
         "comparison_error": result.comparison_error,
@@ -148,7 +137,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
             if not t.passed:
                 yield (
                     f"FAILED gate: judge {r.run.key.judge} on {r.run.key.dataset}: "
-                    f"{_checked(t)}, threshold {t.threshold.op} {t.threshold.value:g}"
+                    f"{t.checked()}, threshold {t.threshold.op} {t.threshold.value:g}"
                 )
         yield from uncertainty_lines(r.run.key.judge, r.run.key.dataset, r.unresolved())
         yield from comparison_lines(
@@ -159,10 +148,3 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
     for run in evals.skipped_runs():
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
     yield from gen_summary_lines(evals.generators)
-
-
-def _checked(t: ThresholdResult) -> str:
-    """'f1 = 0.800', or 'f1 lower bound = 0.712 (point 0.800)' when gated on a bound."""
-    if t.basis == "point" or t.point is None:
-        return f"{t.threshold.metric} = {t.actual:.3f}"
-    return f"{t.threshold.metric} {t.basis} = {t.actual:.3f} (point {t.point:.3f})"

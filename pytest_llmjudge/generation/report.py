@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..gating import ThresholdResult, with_interval
+from ..gating import with_interval
 from .run import GenRunResult
 from .session import GenSession
 
@@ -51,7 +51,7 @@ def gen_run_dict(result: GenRunResult) -> dict[str, Any]:
         "judge": judge.name if judge else None,
         "relevancy_by": _relevancy_by(run.relevancy_ref),
         "metrics": result.metrics.model_dump(mode="json"),
-        "thresholds": [_threshold(t) for t in result.thresholds],
+        "thresholds": [t.as_dict() for t in result.thresholds],
         "unresolved": [u.message() for u in result.unresolved()],
         "comparison": comparison,
         "comparison_error": result.comparison_error,
@@ -133,7 +133,7 @@ def gen_summary_lines(gens: GenSession) -> Iterator[str]:
         for t in r.thresholds:
             if not t.passed:
                 yield (
-                    f"FAILED gate: {where}: {_checked(t)}, threshold {t.threshold.op} "
+                    f"FAILED gate: {where}: {t.checked()}, threshold {t.threshold.op} "
                     f"{t.threshold.value:g}"
                 )
         for u in r.unresolved():
@@ -160,24 +160,6 @@ def gen_summary_lines(gens: GenSession) -> Iterator[str]:
             f"skipped: generator {run.key.generator} at {run.key.point} on {run.key.dataset}: "
             f"{run.skipped}"
         )
-
-
-def _threshold(t: ThresholdResult) -> dict[str, Any]:
-    return {
-        "metric": t.threshold.metric,
-        "op": t.threshold.op,
-        "value": t.threshold.value,
-        "actual": t.actual,
-        "passed": t.passed,
-        "point": t.point,
-        "basis": t.basis,
-    }
-
-
-def _checked(t: ThresholdResult) -> str:
-    if t.basis == "point" or t.point is None:
-        return f"{t.threshold.metric} = {t.actual:.3f}"
-    return f"{t.threshold.metric} {t.basis} = {t.actual:.3f} (point {t.point:.3f})"
 
 
 def _relevancy_by(ref: Any) -> str | None:
