@@ -6,9 +6,16 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from .errors import DatasetError
 
@@ -22,14 +29,24 @@ R = TypeVar("R", bound=_Record)
 M = TypeVar("M", bound=BaseModel)
 
 
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_non_empty)]
+"""A text field of a case: a string that is not blank."""
+
+
 class Case(BaseModel):
     """One labelled case: does `hypothesis` agree with `premise`? (`target` 1 = consistent)."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
-    premise: str
-    hypothesis: str
+    premise: Text
+    hypothesis: Text
     target: int
     source: str = Field(default="", description="file:line the case was read from")
 
@@ -39,13 +56,6 @@ class Case(BaseModel):
         if isinstance(value, bool) or value not in (0, 1):
             raise ValueError(f"target must be 0 or 1, got {value!r}")
         return int(value)
-
-    @field_validator("premise", "hypothesis")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value
 
 
 class FieldMap(BaseModel):

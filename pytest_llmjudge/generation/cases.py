@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..dataset import build_record, load_records
+from ..dataset import Text, build_record, load_records
 
 
 class GenCase(BaseModel):
@@ -25,17 +25,10 @@ class GenCase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
-    context: str
-    prompt: str
+    context: Text
+    prompt: Text
     reference: str | None = None
     source: str = ""
-
-    @field_validator("context", "prompt")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError("must not be empty")
-        return value
 
     @field_validator("reference")
     @classmethod
