@@ -71,15 +71,29 @@ class ResponseCache:
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# responses of pytest-llmjudge, written by every run\n*\n")
+            self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        # Switching a new file to WAL needs an exclusive lock and SQLite answers "database is
+        # locked" at once, without its busy handler, while another process (an xdist worker)
+        # is doing the same: retry the set-up until the busy timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
             db = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
             )
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")  # a committed row survives a killed process
-            db.execute(_SCHEMA)
-            self._db = db
-        return self._db
+            try:
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")  # committed rows survive a kill
+                db.execute(_SCHEMA)
+                return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def prefetch(self, keys: Iterable[str]) -> int:
         """Read the stored responses of a whole batch in one query per 500 keys; the next get()

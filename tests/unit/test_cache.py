@@ -110,3 +110,38 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
         rows = dict(db.execute("SELECT key, text FROM responses").fetchall())
     assert len(rows) == 2 * n
     assert all(rows[f"{name}-{i}"] == f"answer {name} {i}" for name in "ab" for i in range(n))
+
+
+OPENER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from pytest_llmjudge.cache import CachedResponse, ResponseCache
+
+    folder, name = Path(sys.argv[1]), sys.argv[2]
+    while not (folder.parent / "go").exists():
+        time.sleep(0.001)
+    ResponseCache(folder).put(name, "mistral", "m", CachedResponse(f"answer {name}", 1))
+    """
+)
+
+
+def test_processes_creating_a_new_cache_at_once(tmp_path: Path) -> None:
+    """xdist workers open a cache file that does not exist yet at the same moment."""
+    folders = [tmp_path / f"cache-{i}" for i in range(6)]
+    openers = [
+        subprocess.Popen([sys.executable, "-c", OPENER, str(folder), f"w{k}"])
+        for folder in folders
+        for k in range(4)
+    ]
+    time.sleep(1.0)  # let every process start and wait for the signal
+    (tmp_path / "go").touch()
+    assert [p.wait(timeout=120) for p in openers] == [0] * len(openers)
+    for folder in folders:
+        with sqlite3.connect(folder / FILE_NAME) as db:
+            assert sorted(k for (k,) in db.execute("SELECT key FROM responses")) == [
+                "w0",
+                "w1",
+                "w2",
+                "w3",
+            ]
