@@ -6,7 +6,7 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -72,15 +72,14 @@ class FieldMap(BaseModel):
 DEFAULT_FIELDS = FieldMap()
 
 
-class Dataset(BaseModel):
-    """A JSONL dataset as declared by a user: where it is and which rows to take.
+class DatasetSource(BaseModel):
+    """Where a dataset is and which rows to take; shared by judge and generator datasets.
 
     Attributes:
         path: the JSONL file; relative paths are resolved against the declaring test file.
         name: name used in ids and reports (default: the file stem).
-        fields: mapping of JSONL keys onto case fields.
         limit: take only the first N rows.
-        sample: take a seeded sample of N rows, stratified by target.
+        sample: take a seeded sample of N rows.
         seed: seed of the sample.
         optional: skip (instead of failing) when the file does not exist.
     """
@@ -89,7 +88,6 @@ class Dataset(BaseModel):
 
     path: Path
     name: str | None = None
-    fields: FieldMap = DEFAULT_FIELDS
     limit: int | None = Field(default=None, gt=0)
     sample: int | None = Field(default=None, gt=0)
     seed: int = 0
@@ -100,11 +98,22 @@ class Dataset(BaseModel):
         """The dataset's name in ids and reports."""
         return self.name or self.path.stem
 
-    def resolved(self, base: Path) -> Dataset:
+    def resolved(self, base: Path) -> Self:
         """This dataset with its path made absolute relative to `base`."""
         return (
             self if self.path.is_absolute() else self.model_copy(update={"path": base / self.path})
         )
+
+
+class Dataset(DatasetSource):
+    """A labelled JSONL dataset as declared by a user (see DatasetSource); the sample is
+    stratified by target.
+
+    Attributes:
+        fields: mapping of JSONL keys onto case fields.
+    """
+
+    fields: FieldMap = DEFAULT_FIELDS
 
     def load(self) -> list[Case]:
         """Read, validate and select the cases."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .dataset import Dataset
+from .dataset import Dataset, DatasetSource
 from .errors import ConfigError
 from .judge import Judge
 from .thresholds import Threshold, thresholds_from
+
+D = TypeVar("D", bound=DatasetSource)
 
 MARKER = "llmjudge"
 MARKER_HELP = (
@@ -41,20 +44,8 @@ class MarkerSpec:
 
 def parse_marker(args: tuple[Any, ...], kwargs: dict[str, Any], base: Path) -> MarkerSpec:
     """Validate the marker's keyword arguments; relative dataset paths resolve against `base`."""
-    if args:
-        raise ConfigError(f"@pytest.mark.{MARKER} takes keyword arguments only: {MARKER_HELP}")
-    unknown = set(kwargs) - _KWARGS
-    if unknown:
-        raise ConfigError(
-            f"@pytest.mark.{MARKER}: unknown argument(s) {', '.join(sorted(unknown))}; "
-            f"expected {', '.join(sorted(_KWARGS))}"
-        )
-    raw = list(kwargs.get("datasets") or [])
-    if kwargs.get("dataset") is not None:
-        raw.insert(0, kwargs["dataset"])
-    if not raw:
-        raise ConfigError(f"@pytest.mark.{MARKER} needs dataset= or datasets=")
-    datasets = tuple(_dataset(item).resolved(base) for item in raw)
+    check_arguments(MARKER, args, kwargs, _KWARGS, usage=f": {MARKER_HELP}")
+    datasets = declared_datasets(MARKER, kwargs, Dataset, base)
     judges = tuple(kwargs.get("judges") or ())
     if not judges:
         raise ConfigError(
@@ -66,9 +57,6 @@ def parse_marker(args: tuple[Any, ...], kwargs: dict[str, Any], base: Path) -> M
     labels = [judge_label(j) for j in judges]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"judges: duplicate judge names {labels}")
-    dataset_labels = [d.label for d in datasets]
-    if len(set(dataset_labels)) != len(dataset_labels):
-        raise ConfigError(f"datasets: duplicate dataset names {dataset_labels}; set name=")
     try:
         thresholds = thresholds_from(kwargs.get("thresholds"))
     except Exception as exc:
@@ -93,9 +81,41 @@ def judge_label(judge: Judge | str) -> str:
     return judge.name if isinstance(judge, Judge) else judge
 
 
-def _dataset(item: Any) -> Dataset:
-    if isinstance(item, Dataset):
-        return item
-    if isinstance(item, str | Path):
-        return Dataset(path=Path(item))
-    raise ConfigError(f"dataset: expected a path or a Dataset, got {item!r}")
+def check_arguments(
+    marker: str,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    allowed: set[str],
+    usage: str = "",
+) -> None:
+    """A marker takes known keyword arguments only."""
+    if args:
+        raise ConfigError(f"@pytest.mark.{marker} takes keyword arguments only{usage}")
+    unknown = set(kwargs) - allowed
+    if unknown:
+        raise ConfigError(
+            f"@pytest.mark.{marker}: unknown argument(s) {', '.join(sorted(unknown))}; "
+            f"expected {', '.join(sorted(allowed))}"
+        )
+
+
+def declared_datasets(
+    marker: str, kwargs: Mapping[str, Any], kind: type[D], base: Path
+) -> tuple[D, ...]:
+    """The marker's dataset= and datasets=, as `kind`, resolved against `base`, names unique."""
+    raw = list(kwargs.get("datasets") or [])
+    if kwargs.get("dataset") is not None:
+        raw.insert(0, kwargs["dataset"])
+    if not raw:
+        raise ConfigError(f"@pytest.mark.{marker} needs dataset= or datasets=")
+    datasets = []
+    for item in raw:
+        if isinstance(item, str | Path):
+            item = kind(path=Path(item))
+        if not isinstance(item, kind):
+            raise ConfigError(f"dataset: expected a path or a {kind.__name__}, got {item!r}")
+        datasets.append(item.resolved(base))
+    labels = [d.label for d in datasets]
+    if len(set(labels)) != len(labels):
+        raise ConfigError(f"datasets: duplicate dataset names {labels}; set name=")
+    return tuple(datasets)

@@ -6,9 +6,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from ..dataset import Text, build_record, load_records
+from ..dataset import DatasetSource, Text, build_record, load_records
 
 
 class GenCase(BaseModel):
@@ -62,39 +62,15 @@ def load_gen_cases(path: Path | str, fields: GenFields | None = None) -> list[Ge
     return load_records(path, build)
 
 
-class GenDataset(BaseModel):
-    """A generator dataset as a marker declares it.
+class GenDataset(DatasetSource):
+    """A generator dataset as a marker declares it (see DatasetSource); the sample is a seeded
+    random one, file order kept.
 
     Attributes:
-        path: the JSONL file; relative paths resolve against the declaring test file.
-        name: name in ids and reports (default: the file stem).
         fields: mapping of JSONL keys onto case fields.
-        limit: take only the first N rows.
-        sample: a seeded random sample of N rows (file order kept).
-        seed: seed of the sample.
-        optional: skip (instead of failing) when the file does not exist.
     """
 
-    model_config = ConfigDict(frozen=True)
-
-    path: Path
-    name: str | None = None
     fields: GenFields = GenFields()
-    limit: int | None = Field(default=None, gt=0)
-    sample: int | None = Field(default=None, gt=0)
-    seed: int = 0
-    optional: bool = False
-
-    @property
-    def label(self) -> str:
-        """The dataset's name in ids and reports."""
-        return self.name or self.path.stem
-
-    def resolved(self, base: Path) -> GenDataset:
-        """This dataset with its path made absolute relative to `base`."""
-        if self.path.is_absolute():
-            return self
-        return self.model_copy(update={"path": base / self.path})
 
     def load(self) -> list[GenCase]:
         """Read, validate and select the cases."""

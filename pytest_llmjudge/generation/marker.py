@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..judge import Judge
+from ..marker import check_arguments, declared_datasets
 from ..thresholds import GENERATOR_METRICS, Threshold, thresholds_from
 from .cases import GenDataset
 from .spec import Generator, Sampling, sampling_grid
@@ -74,23 +75,8 @@ def generator_label(generator: Generator | str) -> str:
 
 def parse_gen_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -> GenMarkerSpec:
     """Validate the marker's keyword arguments; relative dataset paths resolve against `base`."""
-    if args:
-        raise ConfigError(f"@pytest.mark.{GEN_MARKER} takes keyword arguments only")
-    unknown = set(kwargs) - _KWARGS
-    if unknown:
-        raise ConfigError(
-            f"@pytest.mark.{GEN_MARKER}: unknown argument(s) {', '.join(sorted(unknown))}; "
-            f"expected {', '.join(sorted(_KWARGS))}"
-        )
-    raw = list(kwargs.get("datasets") or [])
-    if kwargs.get("dataset") is not None:
-        raw.insert(0, kwargs["dataset"])
-    if not raw:
-        raise ConfigError(f"@pytest.mark.{GEN_MARKER} needs dataset= or datasets=")
-    datasets = tuple(_dataset(item).resolved(base) for item in raw)
-    labels = [d.label for d in datasets]
-    if len(set(labels)) != len(labels):
-        raise ConfigError(f"datasets: duplicate dataset names {labels}; set name=")
+    check_arguments(GEN_MARKER, args, kwargs, _KWARGS)
+    datasets = declared_datasets(GEN_MARKER, kwargs, GenDataset, base)
     generators = tuple(kwargs.get("generators") or ())
     if not generators:
         raise ConfigError(
@@ -164,11 +150,3 @@ def _grid(spec: Any) -> tuple[dict[str, Any], ...]:
     if isinstance(spec, dict):
         return tuple({k: getattr(p, k) for k in spec} for p in points)
     return tuple({k: getattr(p, k) for k in item} for p, item in zip(points, spec, strict=True))
-
-
-def _dataset(item: Any) -> GenDataset:
-    if isinstance(item, GenDataset):
-        return item
-    if isinstance(item, str | Path):
-        return GenDataset(path=Path(item))
-    raise ConfigError(f"dataset: expected a path or a GenDataset, got {item!r}")
