@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -30,7 +30,7 @@ def marker_spec(
     marker_name: str,
     fixture: str,
     usage: str,
-    parse: Callable[[tuple[Any, ...], dict[str, Any], Path], Spec],
+    parse: Callable[[tuple[Any, ...], Mapping[str, Any], Path], Spec],
 ) -> Spec:
     """The parsed marker of a test that uses `fixture`; a missing or bad marker is a clean error."""
     node = metafunc.definition.nodeid

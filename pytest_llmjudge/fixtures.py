@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -95,13 +95,20 @@ def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResu
 
 def _resolve_judge(request: pytest.FixtureRequest, run: Run) -> Judge:
     """The run's Judge, from the marker or from the fixture it names."""
-    judge = run.judge_ref
-    if isinstance(judge, str):
-        try:
-            judge = request.getfixturevalue(judge)
-        except pytest.skip.Exception as exc:
-            run.skipped = run.skipped or str(exc.msg)
-            raise
-        if not isinstance(judge, Judge):
-            raise ConfigError(f"fixture {run.judge_ref!r} must return a Judge, got {judge!r}")
+    judge: Judge = resolve_ref(request, run, run.judge_ref, Judge, "a Judge")
     return judge
+
+
+def resolve_ref(request: pytest.FixtureRequest, run: Any, ref: Any, kind: type, what: str) -> Any:
+    """`ref` itself when it is a `kind`, else the value of the fixture it names; a fixture that
+    skips marks the run skipped with its reason."""
+    if isinstance(ref, kind):
+        return ref
+    try:
+        value = request.getfixturevalue(ref)
+    except pytest.skip.Exception as exc:
+        run.skipped = run.skipped or str(exc.msg)
+        raise
+    if not isinstance(value, kind):
+        raise ConfigError(f"fixture {ref!r} must return {what}, got {value!r}")
+    return value

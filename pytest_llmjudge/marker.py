@@ -42,7 +42,7 @@ class MarkerSpec:
         return self.baseline or None
 
 
-def parse_marker(args: tuple[Any, ...], kwargs: dict[str, Any], base: Path) -> MarkerSpec:
+def parse_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -> MarkerSpec:
     """Validate the marker's keyword arguments; relative dataset paths resolve against `base`."""
     check_arguments(MARKER, args, kwargs, _KWARGS, usage=f": {MARKER_HELP}")
     datasets = declared_datasets(MARKER, kwargs, Dataset, base)

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from ..collect import load_dataset, marker_spec, missing_reason, skipped_params
 from ..errors import ConfigError
-from ..fixtures import SESSION_KEY
+from ..fixtures import SESSION_KEY, resolve_ref
 from ..judge import Judge
 from .cases import GenCase
 from .marker import GEN_MARKER, generator_label, parse_gen_marker
@@ -157,7 +156,7 @@ def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
     evals = request.config.stash[SESSION_KEY]
     gens = evals.generators
     run = gens.runs[ref.run]
-    generator = _resolve(request, run, run.generator_ref, Generator, "a Generator")
+    generator = resolve_ref(request, run, run.generator_ref, Generator, "a Generator")
     if run.generator is None and not isinstance(run.generator_ref, Generator):
         # a fixture's generator: its own settings, updated by what the grid point sets
         run.sampling = generator.sampling.model_copy(update=run.grid_point)
@@ -165,14 +164,14 @@ def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
             run.samples = generator.samples
     if gens.unavailable(run, generator) is not None:
         pytest.skip(f"generator {ref.run.generator}: {run.skipped}")
-    judge = _resolve(request, run, run.judge_ref, Judge, "a Judge")
+    judge = resolve_ref(request, run, run.judge_ref, Judge, "a Judge")
     relevancy: Judge | None = None
     if run.relevancy_ref == "judge":
         relevancy = judge
     elif isinstance(run.relevancy_ref, Judge) or (
         isinstance(run.relevancy_ref, str) and run.relevancy_ref != "lexical"
     ):
-        relevancy = _resolve(request, run, run.relevancy_ref, Judge, "a Judge")
+        relevancy = resolve_ref(request, run, run.relevancy_ref, Judge, "a Judge")
     answers = gens.answers(ref, generator, judge, relevancy, getattr(evals, "per_case", False))
     if answers is None:
         pytest.skip(f"generator {ref.run.generator}: {run.skipped}")
@@ -192,16 +191,3 @@ def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
     return AnswerResult(
         ref.case, ref.run.generator, ref.run.point, run.sampling, samples, evals.settings.strict
     )
-
-
-def _resolve(request: pytest.FixtureRequest, run: GenRun, ref: Any, kind: type, what: str) -> Any:
-    if isinstance(ref, kind):
-        return ref
-    try:
-        value = request.getfixturevalue(ref)
-    except pytest.skip.Exception as exc:
-        run.skipped = run.skipped or str(exc.msg)
-        raise
-    if not isinstance(value, kind):
-        raise ConfigError(f"fixture {ref!r} must return {what}, got {value!r}")
-    return value
