@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # numpy is imported where it is used: importing the plugin st
     Labels = Sequence[int] | np.ndarray
 
 __all__ = [
-    "bootstrap_interval",
     "cases_needed",
     "f1_bootstrap_interval",
     "f1_score",
@@ -30,8 +29,6 @@ __all__ = [
 # Paired label sequences: plain sequences of ints or numpy arrays.
 
 _ALTERNATIVES = ("two-sided", "greater", "less")
-# Upper bound on elements held at once by the vectorised bootstrap (int64 indices).
-_BOOTSTRAP_CHUNK_ELEMENTS = 2_000_000
 # Above this many discordant pairs McNemar's tail is summed from an exact anchor in floating point.
 _EXACT_SUM_MAX_N = 20_000
 
@@ -173,21 +170,20 @@ def f1_score(targets: Labels, predictions: Labels, positive: int = 1) -> float:
     return float(_f1_rows(t, p, positive))
 
 
-def bootstrap_interval(
-    statistic: Callable[[np.ndarray, np.ndarray], float | np.ndarray],
+def f1_bootstrap_interval(
     targets: Labels,
     predictions: Labels,
     *,
+    positive: int = 1,
     n_resamples: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
-    vectorized: bool = False,
 ) -> tuple[float, float]:
-    """Seeded percentile bootstrap interval of ``statistic`` over resampled case pairs.
+    """Seeded percentile bootstrap interval for the F1 score of label ``positive``.
 
-    With ``vectorized=True`` the statistic is called on 2-D arrays (resamples x cases) and must
-    return one value per row; otherwise it is called once per resample on 1-D arrays. Both modes
-    draw the same resamples for a given seed, so they give the same interval.
+    F1 depends on the counts of the four (target, prediction) cells only, and resampling n
+    cases with replacement draws those counts from a multinomial: one draw of four numbers per
+    resample, however many cases there are (the same distribution as resampling case indices).
     """
     import numpy as np
 
@@ -202,56 +198,22 @@ def bootstrap_interval(
     n = t.shape[0]
     if n == 0:
         return (0.0, 1.0)
-
-    rng = np.random.default_rng(seed)
-    chunk = max(1, min(n_resamples, _BOOTSTRAP_CHUNK_ELEMENTS // n))
-    values = np.empty(n_resamples, dtype=float)
-    start = 0
-    while start < n_resamples:
-        stop = min(n_resamples, start + chunk)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        if vectorized:
-            result = np.asarray(statistic(t[idx], p[idx]), dtype=float)
-            if result.shape != (stop - start,):
-                raise ValueError(
-                    "a vectorized statistic must return one value per resample row, "
-                    f"got shape {result.shape} for {stop - start} rows"
-                )
-            values[start:stop] = result
-        else:
-            for row, row_idx in enumerate(idx, start=start):
-                values[row] = float(statistic(t[row_idx], p[row_idx]))
-        start = stop
-
+    actual, predicted = t == positive, p == positive
+    cells = np.array(
+        [
+            np.count_nonzero(actual & predicted),  # tp
+            np.count_nonzero(~actual & predicted),  # fp
+            np.count_nonzero(actual & ~predicted),  # fn
+            np.count_nonzero(~actual & ~predicted),  # tn
+        ]
+    )
+    draws = np.random.default_rng(seed).multinomial(n, cells / n, size=n_resamples)
+    tp, fp, fn = draws[:, 0], draws[:, 1], draws[:, 2]
+    denominator = 2 * tp + fp + fn
+    values = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
     alpha = 1.0 - confidence
     lower, upper = np.quantile(values, [alpha / 2.0, 1.0 - alpha / 2.0])
     return (float(lower), float(upper))
-
-
-def f1_bootstrap_interval(
-    targets: Labels,
-    predictions: Labels,
-    *,
-    positive: int = 1,
-    n_resamples: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Seeded percentile bootstrap interval for the F1 score of label ``positive``."""
-
-    def statistic(t: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Row-wise F1 for the vectorised bootstrap."""
-        return _f1_rows(t, p, positive)
-
-    return bootstrap_interval(
-        statistic,
-        targets,
-        predictions,
-        n_resamples=n_resamples,
-        confidence=confidence,
-        seed=seed,
-        vectorized=True,
-    )
 
 
 # --------------------------------------------------------------------------- McNemar

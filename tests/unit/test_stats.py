@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from pytest_llmjudge.stats import (
-    bootstrap_interval,
     cases_needed,
     f1_bootstrap_interval,
     f1_score,
@@ -283,11 +282,6 @@ def _noisy_labels(n: int, accuracy: float, seed: int) -> tuple[list[int], list[i
     return targets.tolist(), predictions.tolist()
 
 
-def _accuracy(t: np.ndarray, p: np.ndarray) -> float:
-    """Plain per-resample accuracy."""
-    return float(np.mean(t == p))
-
-
 class TestBootstrap:
     def test_deterministic_for_a_seed(self) -> None:
         targets, predictions = _noisy_labels(200, 0.8, seed=1)
@@ -317,20 +311,22 @@ class TestBootstrap:
         lo80, hi80 = f1_bootstrap_interval(targets, predictions, confidence=0.80)
         assert hi80 - lo80 < hi95 - lo95
 
-    def test_vectorised_path_matches_per_resample_path(self) -> None:
+    def test_matches_a_bootstrap_over_case_indices(self) -> None:
+        # The multinomial draw of the four cells is the same distribution as resampling cases.
         targets, predictions = _noisy_labels(150, 0.7, seed=5)
-        fast = f1_bootstrap_interval(targets, predictions, n_resamples=500, seed=3)
-        slow = bootstrap_interval(f1_score, targets, predictions, n_resamples=500, seed=3)
-        assert fast == pytest.approx(slow, abs=1e-12)
+        t, p = np.asarray(targets), np.asarray(predictions)
+        idx = np.random.default_rng(11).integers(0, len(t), size=(20_000, len(t)))
+        values = [f1_score(t[row], p[row]) for row in idx]
+        reference = np.quantile(values, [0.025, 0.975])
+        lo, hi = f1_bootstrap_interval(targets, predictions, n_resamples=20_000, seed=3)
+        assert lo == pytest.approx(reference[0], abs=0.01)
+        assert hi == pytest.approx(reference[1], abs=0.01)
 
-    def test_accuracy_matches_normal_approximation(self) -> None:
-        # 300 of 400 correct: binomial SE = sqrt(0.75 * 0.25 / 400) ~ 0.0217, so ~ 0.75 +/- 0.0424.
-        targets = [1] * 400
-        predictions = [1] * 300 + [0] * 100
-        lo, hi = bootstrap_interval(_accuracy, targets, predictions, n_resamples=4000, seed=0)
-        half = Z95 * math.sqrt(0.75 * 0.25 / 400)
-        assert lo == pytest.approx(0.75 - half, abs=0.008)
-        assert hi == pytest.approx(0.75 + half, abs=0.008)
+    def test_independent_of_case_order(self) -> None:
+        targets, predictions = _noisy_labels(120, 0.7, seed=6)
+        order = np.random.default_rng(1).permutation(120)
+        shuffled = (np.asarray(targets)[order], np.asarray(predictions)[order])
+        assert f1_bootstrap_interval(targets, predictions) == f1_bootstrap_interval(*shuffled)
 
     def test_degenerate_data(self) -> None:
         assert f1_bootstrap_interval([1, 0, 1, 1], [1, 0, 1, 1]) == (1.0, 1.0)
@@ -338,7 +334,6 @@ class TestBootstrap:
 
     def test_empty_input(self) -> None:
         assert f1_bootstrap_interval([], []) == (0.0, 1.0)
-        assert bootstrap_interval(_accuracy, [], []) == (0.0, 1.0)
 
     def test_invalid_arguments(self) -> None:
         with pytest.raises(ValueError, match="same length"):
@@ -347,5 +342,3 @@ class TestBootstrap:
             f1_bootstrap_interval([1, 0], [1, 0], confidence=0.0)
         with pytest.raises(ValueError, match="n_resamples must be a positive integer"):
             f1_bootstrap_interval([1, 0], [1, 0], n_resamples=0)
-        with pytest.raises(ValueError, match="one value per resample row"):
-            bootstrap_interval(_accuracy, [1, 0], [1, 0], vectorized=True)
