@@ -11,8 +11,6 @@ candidate right, *broken* the other way round. The exact McNemar test on the dis
 
 from __future__ import annotations
 
-import argparse
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,51 +19,10 @@ from .errors import LLMJudgeError
 from .metrics import Metrics, compute_metrics
 from .settings import UnscoredPolicy
 from .stats import mcnemar_exact
+from .thresholds import DELTA_METRICS, Tolerance, merge_tolerances
 
 Verdict = Literal["better", "worse", "no significant difference"]
-DELTA_METRICS = ("accuracy", "precision", "recall", "f1", "coverage")
-DEFAULT_TOLERANCE_METRIC = "accuracy"
-_TOLERANCE = re.compile(r"^\s*(?:(?P<metric>[a-z0-9_]+)\s*=\s*)?(?P<value>[0-9]*\.?[0-9]+)\s*$")
 _SHOWN_IDS = 10
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How much a metric may drop below the baseline before the regression gate fails."""
-
-    metric: str
-    value: float
-
-    def __str__(self) -> str:
-        return f"{self.metric}={self.value:g}"
-
-
-def parse_tolerance(text: str) -> Tolerance:
-    """Parse "0.02" (on accuracy) or "f1=0.03"; raises ArgumentTypeError when invalid."""
-    match = _TOLERANCE.match(text)
-    if not match:
-        raise argparse.ArgumentTypeError(
-            f"invalid tolerance {text!r}: expected e.g. '0.02' (accuracy) or 'f1=0.03'"
-        )
-    metric = match["metric"] or DEFAULT_TOLERANCE_METRIC
-    if metric not in DELTA_METRICS:
-        raise argparse.ArgumentTypeError(
-            f"invalid tolerance {text!r}: unknown metric {metric!r} "
-            f"(one of {', '.join(DELTA_METRICS)})"
-        )
-    value = float(match["value"])
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"invalid tolerance {text!r}: must be between 0 and 1")
-    return Tolerance(metric, value)
-
-
-def merge_tolerances(*layers: Iterable[Tolerance]) -> tuple[Tolerance, ...]:
-    """Combine layers of tolerances; a later layer replaces an earlier one on the same metric."""
-    merged: dict[str, Tolerance] = {}
-    for layer in layers:
-        for tolerance in layer:
-            merged[tolerance.metric] = tolerance
-    return tuple(merged.values())
 
 
 @dataclass(frozen=True)

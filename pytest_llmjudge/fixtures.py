@@ -1,4 +1,5 @@
-"""User-facing fixtures and the per-item result they return."""
+"""pytest glue of judge evaluations: items per (judge, case), and what the `llmjudge_result`
+fixture (plugin.py) returns: a case's verdict, or a run against its baseline."""
 
 from __future__ import annotations
 
@@ -7,17 +8,87 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .baseline import BaselineRef, snapshot_glue
-from .dataset import Case
+from .baseline import BaselineRef, baseline_item_id, baseline_spec, snapshot_glue
+from .collect import load_dataset, marker_spec, missing_reason, skipped_params
+from .dataset import Case, Dataset
 from .errors import ConfigError
 from .judge import Judge
 from .junit import case_properties
-from .session import CaseRef, EvalSession, Run
+from .marker import MarkerSpec, judge_label, parse_marker
+from .markers import MARKER
+from .session import CaseRef, EvalSession, Run, RunKey
+from .state import evals_of
 
 if TYPE_CHECKING:
     from .snapshots import BaselineResult
 
-SESSION_KEY = pytest.StashKey[EvalSession]()
+FIXTURE = "llmjudge_result"
+
+
+def parametrize_results(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
+    """Items of an `llmjudge` test: one per (judge, case), then each run's baseline item."""
+    spec = marker_spec(metafunc, MARKER, FIXTURE, "dataset=..., judges=[...]", parse_marker)
+    params = []
+    for dataset in spec.datasets:
+        prefix = f"{dataset.label}-" if len(spec.datasets) > 1 else ""
+        reason = missing_reason(dataset)
+        if reason is not None:
+            params += skipped_params(map(judge_label, spec.judges), dataset, reason)
+            params += _skipped_baseline_params(metafunc, spec, dataset, prefix, reason)
+            continue
+        cases = load_dataset(dataset)
+        for judge in spec.judges:
+            key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
+            evals.register(key, judge, dataset, spec.thresholds)
+            params += [
+                pytest.param(CaseRef(key, case), id=f"{key.judge}-{prefix}{case.id}")
+                for case in cases
+            ]
+            params += _baseline_params(evals, spec, key, prefix)
+    metafunc.parametrize(FIXTURE, params, indirect=True)
+
+
+def _baseline_params(evals: EvalSession, spec: MarkerSpec, key: RunKey, prefix: str) -> list[Any]:
+    """The run's baseline item, after its cases, when the marker asks for a baseline."""
+    role = spec.baseline_role(key.judge)
+    if role is None:
+        return []
+    labels = [judge_label(j) for j in spec.judges]
+    ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
+    evals.runs[key].baseline = ref.spec
+    return [pytest.param(ref, id=baseline_item_id(key.judge, prefix))]
+
+
+def _skipped_baseline_params(
+    metafunc: pytest.Metafunc, spec: MarkerSpec, dataset: Dataset, prefix: str, reason: str
+) -> list[Any]:
+    """Skipped baseline items of a missing optional dataset: they keep its stored baselines
+    from being reported (or deleted) as unused snapshots."""
+    params = []
+    for judge in spec.judges:
+        key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
+        role = spec.baseline_role(key.judge)
+        if role is None:
+            continue
+        labels = [judge_label(j) for j in spec.judges]
+        ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
+        params.append(
+            pytest.param(
+                ref, id=baseline_item_id(key.judge, prefix), marks=pytest.mark.skip(reason=reason)
+            )
+        )
+    return params
+
+
+def case_refs(items: list[pytest.Item]) -> list[CaseRef]:
+    """The case of each collected `llmjudge_result` item, in order."""
+    refs = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        ref = callspec.params.get(FIXTURE) if callspec else None
+        if isinstance(ref, CaseRef):
+            refs.append(ref)
+    return refs
 
 
 @dataclass(frozen=True)
@@ -53,15 +124,14 @@ class CaseResult:
         pytest.xfail(message)
 
 
-@pytest.fixture
-def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
+def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
     """The judge's verdict on this item's case (or its run vs its baseline), batched per run."""
     ref = getattr(request, "param", None)
     if not isinstance(ref, CaseRef | BaselineRef):
         raise ConfigError(
-            "llmjudge_result is parametrized by @pytest.mark.llmjudge(dataset=..., judges=[...])"
+            f"{FIXTURE} is parametrized by @pytest.mark.{MARKER}(dataset=..., judges=[...])"
         )
-    evals = request.config.stash[SESSION_KEY]
+    evals = evals_of(request.config)
     run = evals.runs[ref.run]
     judge = _resolve_judge(request, run)
     if isinstance(ref, BaselineRef):  # the run's baseline item

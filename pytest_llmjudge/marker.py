@@ -11,16 +11,11 @@ from typing import Any, TypeVar
 from .dataset import Dataset, DatasetSource
 from .errors import ConfigError
 from .judge import Judge
+from .markers import MARKER, MARKER_HELP
 from .thresholds import Threshold, thresholds_from
 
 D = TypeVar("D", bound=DatasetSource)
 
-MARKER = "llmjudge"
-MARKER_HELP = (
-    "llmjudge(dataset=PATH|Dataset, datasets=[...], judges=[Judge|fixture-name, ...], "
-    "thresholds=['f1>=0.8', ...] | {'accuracy': 0.7}, baseline=True|'role', "
-    "require_better=False): evaluate judges on labelled JSONL cases"
-)
 _ROLE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 _KWARGS = {"dataset", "datasets", "judges", "thresholds", "baseline", "require_better"}
 

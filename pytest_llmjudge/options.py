@@ -9,12 +9,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from .comparison import parse_tolerance
-from .finetune.fixture import add_finetune_options, resolve_finetune
+from .finetune_options import add_finetune_options, resolve_finetune
 from .outputs import add_output_options, resolve_outputs
 from .scale_options import add_scale_options, resolve_scale
 from .settings import CACHE_MODES, GATE_ON_CHOICES, CallSettings, GateSettings, Settings
-from .thresholds import parse_threshold
+from .thresholds import parse_threshold, parse_tolerance
 
 T = TypeVar("T")
 UNSCORED_CHOICES = ("wrong", "exclude")

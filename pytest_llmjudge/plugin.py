@@ -1,27 +1,29 @@
-"""The pytest11 entry point: thin hooks over EvalSession."""
+"""The pytest11 entry point: thin hooks over EvalSession.
+
+Importing this module loads only the options and settings. Everything an evaluation needs (the
+session, pydantic models, asyncio, backends, reports) is imported inside the hooks and fixtures,
+the first time a run collects an llmjudge item, so that pytest with the plugin installed stays
+fast for runs that evaluate no judge (bench/scale.py measures the import).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .baseline import BaselineRef, baseline_item_id, baseline_spec
-from .collect import load_dataset, marker_spec, missing_reason, skipped_params
-from .dataset import Dataset
-from .finetune.fixture import llmjudge_finetune
-from .fixtures import SESSION_KEY, llmjudge_result
-from .generation.fixtures import answer_refs, llmjudge_answer, parametrize_answers
-from .generation.marker import GEN_MARKER_HELP
-from .marker import MARKER, MARKER_HELP, MarkerSpec, judge_label, parse_marker
+from .markers import GEN_MARKER_HELP, MARKER_HELP
 from .options import add_options, resolve_settings
-from .outputs import finish_outputs, output_notes, progress_factory
-from .report import summary_lines, write_report
-from .scale_options import status_writer
-from .session import CaseRef, EvalSession, RunKey
+from .outputs import output_notes
+from .state import SETTINGS_KEY, evals_of, settings_of, started
 
-__all__ = ["llmjudge_answer", "llmjudge_finetune", "llmjudge_result"]
+if TYPE_CHECKING:
+    from .fixtures import CaseResult
+    from .generation.fixtures import AnswerResult
+    from .judge import Judge
+    from .snapshots import BaselineResult
 
 WORKER_OUTPUT_KEY = "llmjudge"
 GEN_OUTPUT_KEY = "llmjudge-generators"
@@ -34,93 +36,60 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.addinivalue_line("markers", GEN_MARKER_HELP)
-    config.stash[SESSION_KEY] = EvalSession(resolve_settings(config))
-    config.stash[SESSION_KEY].progress = progress_factory(config)
-    config.stash[SESSION_KEY].status_line = status_writer(config)
-    if hasattr(config, "workerinput"):  # a pytest-xdist worker batches only its own cases
-        from .distributed import scheduled_cases
-
-        config.stash[SESSION_KEY].scheduled = scheduled_cases(config)
+    config.stash[SETTINGS_KEY] = resolve_settings(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    s = config.stash[SESSION_KEY].settings
+    s = settings_of(config)
     return (
         f"llmjudge: concurrency {s.concurrency}, unscored cases count as {s.unscored}, "
         f"positive class {s.positive}{', strict' if s.strict else ''}"
     )
 
 
+@pytest.fixture
+def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
+    """The judge's verdict on this item's case (or its run vs its baseline), batched per run."""
+    from .fixtures import item_result
+
+    return item_result(request)
+
+
+@pytest.fixture
+def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
+    """The generator's answers to this item's case, judged against its context (batched per run)."""
+    from .generation.fixtures import answer_result
+
+    return answer_result(request)
+
+
+@pytest.fixture(scope="session")
+def llmjudge_finetune(request: pytest.FixtureRequest) -> Callable[..., Judge]:
+    """Fine-tune a judge before the evals (or reuse the recorded fine-tune); returns its Judge."""
+    from .finetune.fixture import finetune_function
+
+    return finetune_function(request)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "llmjudge_answer" in metafunc.fixturenames:  # a generator evaluation (generation/)
-        parametrize_answers(metafunc, metafunc.config.stash[SESSION_KEY].generators)
-    if "llmjudge_result" not in metafunc.fixturenames:
-        return
-    spec = marker_spec(
-        metafunc, MARKER, "llmjudge_result", "dataset=..., judges=[...]", parse_marker
-    )
-    evals = metafunc.config.stash[SESSION_KEY]
-    params = []
-    for dataset in spec.datasets:
-        prefix = f"{dataset.label}-" if len(spec.datasets) > 1 else ""
-        reason = missing_reason(dataset)
-        if reason is not None:
-            params += skipped_params(map(judge_label, spec.judges), dataset, reason)
-            params += _skipped_baseline_params(metafunc, spec, dataset, prefix, reason)
-            continue
-        cases = load_dataset(dataset)
-        for judge in spec.judges:
-            key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
-            evals.register(key, judge, dataset, spec.thresholds)
-            params += [
-                pytest.param(CaseRef(key, case), id=f"{key.judge}-{prefix}{case.id}")
-                for case in cases
-            ]
-            params += _baseline_params(evals, spec, key, prefix)
-    metafunc.parametrize("llmjudge_result", params, indirect=True)
+        from .generation.fixtures import parametrize_answers
 
+        parametrize_answers(metafunc, evals_of(metafunc.config).generators)
+    if "llmjudge_result" in metafunc.fixturenames:
+        from .fixtures import parametrize_results
 
-def _baseline_params(evals: EvalSession, spec: MarkerSpec, key: RunKey, prefix: str) -> list[Any]:
-    """The run's baseline item, after its cases, when the marker asks for a baseline."""
-    role = spec.baseline_role(key.judge)
-    if role is None:
-        return []
-    labels = [judge_label(j) for j in spec.judges]
-    ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
-    evals.runs[key].baseline = ref.spec
-    return [pytest.param(ref, id=baseline_item_id(key.judge, prefix))]
-
-
-def _skipped_baseline_params(
-    metafunc: pytest.Metafunc, spec: MarkerSpec, dataset: Dataset, prefix: str, reason: str
-) -> list[Any]:
-    """Skipped baseline items of a missing optional dataset: they keep its stored baselines
-    from being reported (or deleted) as unused snapshots."""
-    params = []
-    for judge in spec.judges:
-        key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
-        role = spec.baseline_role(key.judge)
-        if role is None:
-            continue
-        labels = [judge_label(j) for j in spec.judges]
-        ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
-        params.append(
-            pytest.param(
-                ref, id=baseline_item_id(key.judge, prefix), marks=pytest.mark.skip(reason=reason)
-            )
-        )
-    return params
+        parametrize_results(metafunc, evals_of(metafunc.config))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    refs = []
-    for item in session.items:
-        callspec = getattr(item, "callspec", None)
-        ref = callspec.params.get("llmjudge_result") if callspec else None
-        if isinstance(ref, CaseRef):
-            refs.append(ref)
-    evals = session.config.stash[SESSION_KEY]
-    evals.select(refs)
+    evals = started(session.config)
+    if evals is None:
+        return
+    from .fixtures import case_refs
+    from .generation.fixtures import answer_refs
+
+    evals.select(case_refs(session.items))
     evals.generators.select(answer_refs(session.items))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(session.config, "workerinput"):
@@ -130,7 +99,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    evals = session.config.stash[SESSION_KEY]
+    evals = started(session.config)
+    if evals is None:
+        return
     if exitstatus == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: stop the batches still in flight
         evals.cancel()
     workeroutput = getattr(session.config, "workeroutput", None)
@@ -139,6 +110,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput[GEN_OUTPUT_KEY] = json.dumps(evals.generators.publish())
         evals.close()
         return
+    from .outputs import finish_outputs
+    from .report import write_report
+
     status = evals.finish()
     gens = evals.generators
     ran = evals.results or evals.skipped_runs() or gens.results or gens.skipped_runs()
@@ -154,14 +128,19 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: merge a finished worker's verdicts into the controller's session."""
     published = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     if published:
-        node.config.stash[SESSION_KEY].merge(json.loads(published))
+        evals_of(node.config).merge(json.loads(published))
     generators = getattr(node, "workeroutput", {}).get(GEN_OUTPUT_KEY)
     if generators:
-        node.config.stash[SESSION_KEY].generators.merge(json.loads(generators))
+        evals_of(node.config).generators.merge(json.loads(generators))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = list(summary_lines(terminalreporter.config.stash[SESSION_KEY]))
+    evals = started(terminalreporter.config)
+    lines: list[str] = []
+    if evals is not None:
+        from .report import summary_lines
+
+        lines += summary_lines(evals)
     lines += output_notes(terminalreporter.config)
     if not lines:
         return

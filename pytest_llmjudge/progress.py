@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .verdict import Verdict
+if TYPE_CHECKING:
+    from .verdict import Verdict
 
 Draw = Callable[[str], None]
 DEFAULT_INTERVAL_S = 0.1  # at most 10 redraws a second

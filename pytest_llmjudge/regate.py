@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from .baseline import BaselineSpec
-from .comparison import parse_tolerance
 from .dataset import Case, Dataset
 from .errors import LLMJudgeError
 from .report import summary_lines, write_report
 from .session import EvalSession, Run, RunKey
 from .settings import GATE_ON_CHOICES, GateSettings, Settings
-from .thresholds import Threshold, parse_threshold
+from .thresholds import Threshold, parse_threshold, parse_tolerance
 from .verdict import Verdict
 
 _NOT_STORED = "(not stored in the report)"

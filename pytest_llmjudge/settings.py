@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from .thresholds import Threshold
 
 if TYPE_CHECKING:
-    from .comparison import Tolerance
+    from .thresholds import Tolerance
 
 UnscoredPolicy = Literal["wrong", "exclude"]
 CacheMode = Literal["use", "refresh", "off", "replay"]

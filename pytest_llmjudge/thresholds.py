@@ -1,4 +1,5 @@
-"""Metric thresholds such as "f1>=0.8" or "prompted:accuracy>0.7"."""
+"""Metric thresholds such as "f1>=0.8" or "prompted:accuracy>0.7", and baseline tolerances
+such as "f1=0.03"."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ GENERATOR_METRICS = (
     "n",
 )
 METRICS = tuple(dict.fromkeys(JUDGE_METRICS + GENERATOR_METRICS))
+# metrics a candidate is compared on against its baseline (comparison.py)
+DELTA_METRICS = ("accuracy", "precision", "recall", "f1", "coverage")
+DEFAULT_TOLERANCE_METRIC = "accuracy"
+_TOLERANCE = re.compile(r"^\s*(?:(?P<metric>[a-z0-9_]+)\s*=\s*)?(?P<value>[0-9]*\.?[0-9]+)\s*$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,
@@ -90,4 +95,43 @@ def merge(*layers: Iterable[Threshold]) -> tuple[Threshold, ...]:
     for layer in layers:
         for threshold in layer:
             merged[(threshold.judge, threshold.metric, threshold.op[0])] = threshold
+    return tuple(merged.values())
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How much a metric may drop below the baseline before the regression gate fails."""
+
+    metric: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.metric}={self.value:g}"
+
+
+def parse_tolerance(text: str) -> Tolerance:
+    """Parse "0.02" (on accuracy) or "f1=0.03"; raises ArgumentTypeError when invalid."""
+    match = _TOLERANCE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"invalid tolerance {text!r}: expected e.g. '0.02' (accuracy) or 'f1=0.03'"
+        )
+    metric = match["metric"] or DEFAULT_TOLERANCE_METRIC
+    if metric not in DELTA_METRICS:
+        raise argparse.ArgumentTypeError(
+            f"invalid tolerance {text!r}: unknown metric {metric!r} "
+            f"(one of {', '.join(DELTA_METRICS)})"
+        )
+    value = float(match["value"])
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"invalid tolerance {text!r}: must be between 0 and 1")
+    return Tolerance(metric, value)
+
+
+def merge_tolerances(*layers: Iterable[Tolerance]) -> tuple[Tolerance, ...]:
+    """Combine layers of tolerances; a later layer replaces an earlier one on the same metric."""
+    merged: dict[str, Tolerance] = {}
+    for layer in layers:
+        for tolerance in layer:
+            merged[tolerance.metric] = tolerance
     return tuple(merged.values())

@@ -1,5 +1,5 @@
-"""pytest glue of generator evaluations: items per (generator, sampling point, case), and the
-`llmjudge_answer` fixture."""
+"""pytest glue of generator evaluations: items per (generator, sampling point, case), and what
+the `llmjudge_answer` fixture (plugin.py) returns."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import pytest
 
 from ..collect import load_dataset, marker_spec, missing_reason, skipped_params
 from ..errors import ConfigError
-from ..fixtures import SESSION_KEY, resolve_ref
+from ..fixtures import resolve_ref
 from ..judge import Judge
+from ..markers import GEN_MARKER
+from ..state import evals_of
 from .cases import GenCase
-from .marker import GEN_MARKER, generator_label, parse_gen_marker
+from .marker import generator_label, parse_gen_marker
 from .run import AnswerRef, GenRun, GenRunKey
 from .session import GenSession
 from .spec import Generator, Sampling
@@ -144,8 +146,7 @@ def answer_refs(items: list[pytest.Item]) -> list[AnswerRef]:
     return refs
 
 
-@pytest.fixture
-def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
+def answer_result(request: pytest.FixtureRequest) -> AnswerResult:
     """The generator's answers to this item's case, judged against its context (batched per run)."""
     ref = getattr(request, "param", None)
     if not isinstance(ref, AnswerRef):
@@ -153,7 +154,7 @@ def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
             f"{FIXTURE} is parametrized by @pytest.mark.{GEN_MARKER}(dataset=..., "
             "generators=[...], judge=...)"
         )
-    evals = request.config.stash[SESSION_KEY]
+    evals = evals_of(request.config)
     gens = evals.generators
     run = gens.runs[ref.run]
     generator = resolve_ref(request, run, run.generator_ref, Generator, "a Generator")

@@ -10,18 +10,11 @@ from typing import Any
 from ..errors import ConfigError
 from ..judge import Judge
 from ..marker import check_arguments, declared_datasets
+from ..markers import GEN_MARKER
 from ..thresholds import GENERATOR_METRICS, Threshold, thresholds_from
 from .cases import GenDataset
 from .spec import Generator, Sampling, sampling_grid
 
-GEN_MARKER = "llmjudge_generator"
-GEN_MARKER_HELP = (
-    "llmjudge_generator(dataset=PATH|GenDataset, datasets=[...], "
-    "generators=[Generator|fixture-name, ...], judge=Judge|fixture-name, "
-    "sampling={'temperature': [...], 'top_p': [...], 'top_k': [...]}, samples=N, "
-    "thresholds=['hallucination_rate<=0.1', ...], relevancy='lexical'|'judge'|Judge|fixture-name"
-    "|None, compare=('base', 'finetuned'), require_better=False): judge the answers of generators"
-)
 _KWARGS = {
     "dataset",
     "datasets",

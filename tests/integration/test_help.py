@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -83,3 +85,48 @@ def test_bad_values_are_usage_errors(
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([fragment])
+
+
+LOADED_MODULES_CONFTEST = """
+import json, sys
+
+def pytest_unconfigure(config):
+    names = sorted(m for m in sys.modules if m.startswith("pytest_llmjudge"))
+    with open("loaded.json", "w") as f:
+        json.dump(names, f)
+"""
+
+
+def test_a_run_without_llmjudge_items_loads_no_evaluation_code(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LOADED_MODULES_CONFTEST)
+    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest_subprocess("--llmjudge-report", "report.json")
+    result.assert_outcomes(passed=1)
+    loaded = set(json.loads((pytester.path / "loaded.json").read_text()))
+    for module in ("session", "dataset", "judge", "verdict", "report", "runner", "calls"):
+        assert f"pytest_llmjudge.{module}" not in loaded, sorted(loaded)
+    assert not (pytester.path / "report.json").exists()  # no evaluation, no report
+    assert "llmjudge summary" not in result.stdout.str()
+
+
+def test_a_run_with_llmjudge_items_loads_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LOADED_MODULES_CONFTEST)
+    pytester.makefile(
+        ".jsonl", cases='{"premise": "A met B.", "hypothesis": "A met B.", "target": 1}'
+    )
+    pytester.makepyfile(
+        test_eval="""
+        import pytest
+        from pytest_llmjudge import Judge
+
+        JUDGE = Judge(name="f", backend="function", function=lambda case: case.target)
+
+        @pytest.mark.llmjudge(dataset="cases.jsonl", judges=[JUDGE])
+        def test_eval(llmjudge_result):
+            llmjudge_result.check()
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert "pytest_llmjudge.session" in json.loads((pytester.path / "loaded.json").read_text())
+    result.stdout.fnmatch_lines(["*llmjudge summary*", "f *cases *1 *"])

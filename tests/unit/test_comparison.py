@@ -11,12 +11,10 @@ import pytest
 from pytest_llmjudge.comparison import (
     CaseMismatchError,
     PairedCase,
-    Tolerance,
     compare,
     comparison_lines,
-    merge_tolerances,
-    parse_tolerance,
 )
+from pytest_llmjudge.thresholds import Tolerance, merge_tolerances, parse_tolerance
 
 
 def binomial_two_sided(fixed: int, broken: int) -> float:
