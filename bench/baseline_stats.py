@@ -2,7 +2,7 @@
 
     python bench/baseline_stats.py [--sims 2000] [--seed 0]
 
-1. Cost of compute_metrics (Wilson intervals plus a 2,000-resample F1 bootstrap) by n.
+1. Cost of compute_metrics (Wilson intervals, F1 included) by n.
 2. Power of the regression gate: a baseline judge right on 80% of the cases, and a candidate
    whose accuracy is lower by `drop` (it disagrees with the baseline on 10% of the cases plus
    what the drop needs). Prints the share of simulated runs in which the exact McNemar test

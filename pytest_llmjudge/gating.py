@@ -130,11 +130,10 @@ class Unresolved:
             if self.needed is not None
             else "no feasible number of cases at this rate would resolve it"
         )
-        approx = " (rough, from the bootstrap width)" if t.metric == "f1" else ""
         return (
             f"{self.n} cases cannot show {t.metric} {t.op} {t.value:g}: the point estimate "
             f"{self.point:.3f} meets it, its 95% interval [{lo:.3f}, {hi:.3f}] does not; "
-            f"{need}{approx}"
+            f"{need}"
         )
 
 
@@ -153,24 +152,18 @@ def unresolved(metrics: Metrics, threshold: Threshold) -> Unresolved | None:
 def _needed(metrics: Metrics, threshold: Threshold, point: float) -> int | None:
     """Cases needed for the interval to clear the threshold, scaled to the whole dataset."""
     value = threshold.value
-    if threshold.metric == "f1":
-        # No closed form: the bootstrap half-width shrinks like 1/sqrt(n).
-        lo, hi = metrics.f1_ci
-        gap = abs(point - value)
-        width = (point - lo) if _lower_side(threshold) else (hi - point)
-        if gap == 0 or width <= 0 or metrics.n == 0:
-            return None
-        return math.ceil(metrics.n * (width / gap) ** 2)
     denominator = metrics.denominator(threshold.metric)
     if not denominator or not 0.0 <= value <= 1.0:
         return None
+    if threshold.metric == "f1":  # F1 = 2J / (1 + J): its interval is that of J, a proportion
+        value, point = value / (2 - value), point / (2 - point)
     if _lower_side(threshold):
         needed = cases_needed(value, point)
     else:  # an upper bound on p is a lower bound on 1 - p
         needed = cases_needed(1.0 - value, 1.0 - point)
     if needed is None:
         return None
-    # precision and recall are estimated from a part of the cases: scale up to all of them
+    # precision, recall and F1 are estimated from a part of the cases: scale up to all of them
     return math.ceil(needed * metrics.n / denominator)
 
 

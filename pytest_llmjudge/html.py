@@ -221,7 +221,8 @@ def chart_svg(runs: Sequence[Mapping[str, Any]], width: int = 760) -> str:
     out.append("</svg>")
     out.append(
         "<figcaption>Point estimates with 95% intervals (Wilson for accuracy, precision and "
-        "recall; bootstrap for F1, when the report has them).</figcaption></figure>"
+        "recall, and on TP / (TP + FP + FN) for F1, when the report has them)."
+        "</figcaption></figure>"
     )
     return "".join(out)
 

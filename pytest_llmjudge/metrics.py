@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from .settings import UnscoredPolicy
-from .stats import f1_bootstrap_interval, wilson_interval
+from .stats import f1_interval, wilson_interval
 
 CONFIDENCE = 0.95  # level of every interval below
-BOOTSTRAP_SEED = 0  # F1's bootstrap interval is seeded, so a report is reproducible
 
 
 class Metrics(BaseModel):
@@ -24,7 +23,7 @@ class Metrics(BaseModel):
         accuracy, precision, recall, f1: point estimates (0.0 when undefined).
         accuracy_ci, precision_ci, recall_ci: 95% Wilson intervals (over the counted cases,
             the predicted positives and the actual positives).
-        f1_ci: 95% percentile bootstrap interval of F1 (2,000 resamples, seed 0).
+        f1_ci: 95% interval of F1 (stats.f1_interval: Wilson on TP / (TP + FP + FN)).
         positive: the positive class; unscored_policy: how unscored cases were counted.
     """
 
@@ -58,11 +57,13 @@ class Metrics(BaseModel):
         return None if value is None else (float(value[0]), float(value[1]))
 
     def denominator(self, name: str) -> int | None:
-        """The number of cases a proportion metric is estimated from (None for F1 and counts)."""
+        """The number of cases a proportion metric is estimated from (for F1 that of TP / (TP +
+        FP + FN), which its interval comes from; None for counts)."""
         return {
             "accuracy": self.counted,
             "precision": self.tp + self.fp,
             "recall": self.tp + self.fn,
+            "f1": self.tp + self.fp + self.fn,
         }.get(name)
 
 
@@ -109,22 +110,9 @@ def compute_metrics(
         accuracy_ci=wilson_interval(correct, len(counted), CONFIDENCE),
         precision_ci=wilson_interval(tp, tp + fp, CONFIDENCE),
         recall_ci=wilson_interval(tp, tp + fn, CONFIDENCE),
-        f1_ci=_f1_interval(counted, positive),
+        f1_ci=f1_interval(tp, fp, fn, CONFIDENCE),
         positive=positive,
         unscored_policy=unscored,
-    )
-
-
-def _f1_interval(counted: Sequence[tuple[int, int]], positive: int) -> tuple[float, float]:
-    # Sorted first: F1 depends on the multiset of pairs only, so the interval must not depend
-    # on the order of the cases either.
-    ordered = sorted(counted)
-    return f1_bootstrap_interval(
-        [t for t, _ in ordered],
-        [p for _, p in ordered],
-        positive=positive,
-        confidence=CONFIDENCE,
-        seed=BOOTSTRAP_SEED,
     )
 
 

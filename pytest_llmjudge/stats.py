@@ -1,32 +1,21 @@
 """Small statistics helpers: uncertainty on a judge's metrics and paired judge comparison.
 
-Everything here is pure (no I/O, no pytest) and depends only on ``math``,
-``statistics`` and numpy.
+Everything here is pure (no I/O, no pytest) and depends only on ``math`` and ``statistics``.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from statistics import NormalDist
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # numpy is imported where it is used: importing the plugin stays fast
-    import numpy as np
-
-    Labels = Sequence[int] | np.ndarray
 
 __all__ = [
     "cases_needed",
-    "f1_bootstrap_interval",
-    "f1_score",
+    "f1_interval",
     "mcnemar_exact",
     "wilson_interval",
     "wilson_interval_proportion",
 ]
-
-# Paired label sequences: plain sequences of ints or numpy arrays.
 
 _ALTERNATIVES = ("two-sided", "greater", "less")
 # Above this many discordant pairs McNemar's tail is summed from an exact anchor in floating point.
@@ -132,88 +121,19 @@ def cases_needed(
     return high
 
 
-# --------------------------------------------------------------------------- F1 and bootstrap
+# --------------------------------------------------------------------------- F1
 
 
-def _f1_rows(targets: np.ndarray, predictions: np.ndarray, positive: int = 1) -> np.ndarray:
-    """F1 along the last axis of equally-shaped label arrays; 0.0 wherever F1 is undefined."""
-    import numpy as np
+def f1_interval(tp: int, fp: int, fn: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Interval for F1 = 2TP / (2TP + FP + FN), from the counts of the confusion matrix.
 
-    actual = np.asarray(targets) == positive
-    predicted = np.asarray(predictions) == positive
-    tp = np.count_nonzero(actual & predicted, axis=-1)
-    fp = np.count_nonzero(~actual & predicted, axis=-1)
-    fn = np.count_nonzero(actual & ~predicted, axis=-1)
-    denominator = 2 * tp + fp + fn
-    safe = np.where(denominator > 0, denominator, 1)
-    return np.where(denominator > 0, (2 * tp) / safe, 0.0)
-
-
-def _as_label_arrays(targets: Labels, predictions: Labels) -> tuple[np.ndarray, np.ndarray]:
-    """Convert paired label sequences to 1-D arrays, raising ValueError on shape mismatch."""
-    import numpy as np
-
-    t = np.asarray(targets)
-    p = np.asarray(predictions)
-    if t.ndim != 1 or p.ndim != 1:
-        raise ValueError("targets and predictions must be one-dimensional sequences of labels")
-    if t.shape[0] != p.shape[0]:
-        raise ValueError(
-            f"targets and predictions must have the same length, got {t.shape[0]} and {p.shape[0]}"
-        )
-    return t, p
-
-
-def f1_score(targets: Labels, predictions: Labels, positive: int = 1) -> float:
-    """F1 of ``predictions`` against ``targets`` for label ``positive``; 0.0 when undefined."""
-    t, p = _as_label_arrays(targets, predictions)
-    return float(_f1_rows(t, p, positive))
-
-
-def f1_bootstrap_interval(
-    targets: Labels,
-    predictions: Labels,
-    *,
-    positive: int = 1,
-    n_resamples: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Seeded percentile bootstrap interval for the F1 score of label ``positive``.
-
-    F1 depends on the counts of the four (target, prediction) cells only, and resampling n
-    cases with replacement draws those counts from a multinomial: one draw of four numbers per
-    resample, however many cases there are (the same distribution as resampling case indices).
+    F1 = 2J / (1 + J) with J = TP / (TP + FP + FN) (the Jaccard index), an increasing map. Given
+    m = TP + FP + FN, TP is Binomial(m, J) when cases are drawn independently, so the Wilson
+    interval of TP out of m, mapped to F1, covers as Wilson's does: no resampling, no seed, and
+    no collapse to a point at F1 = 1. (0.0, 1.0) when m = 0.
     """
-    import numpy as np
-
-    confidence = _check_confidence(confidence)
-    if (
-        isinstance(n_resamples, bool)
-        or not isinstance(n_resamples, numbers.Integral)
-        or n_resamples < 1
-    ):
-        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
-    t, p = _as_label_arrays(targets, predictions)
-    n = t.shape[0]
-    if n == 0:
-        return (0.0, 1.0)
-    actual, predicted = t == positive, p == positive
-    cells = np.array(
-        [
-            np.count_nonzero(actual & predicted),  # tp
-            np.count_nonzero(~actual & predicted),  # fp
-            np.count_nonzero(actual & ~predicted),  # fn
-            np.count_nonzero(~actual & ~predicted),  # tn
-        ]
-    )
-    draws = np.random.default_rng(seed).multinomial(n, cells / n, size=n_resamples)
-    tp, fp, fn = draws[:, 0], draws[:, 1], draws[:, 2]
-    denominator = 2 * tp + fp + fn
-    values = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
-    alpha = 1.0 - confidence
-    lower, upper = np.quantile(values, [alpha / 2.0, 1.0 - alpha / 2.0])
-    return (float(lower), float(upper))
+    lower, upper = wilson_interval(tp, tp + fp + fn, confidence)
+    return (2 * lower / (1 + lower), 2 * upper / (1 + upper))
 
 
 # --------------------------------------------------------------------------- McNemar

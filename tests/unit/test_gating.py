@@ -104,9 +104,13 @@ class TestUnresolved:
         assert wilson_lower(0.96, math.ceil(positives_needed)) >= 0.9
         assert wilson_lower(0.96, math.floor(positives_needed) - 1) < 0.9
 
-    def test_f1_gets_a_rough_estimate(self) -> None:
+    def test_f1_cases_come_from_its_jaccard_index(self) -> None:
+        # tp=20, fp=2, fn=3: J = TP / (TP + FP + FN) = 20/25 = 0.8 from 25 of the 40 cases;
+        # F1 >= 0.85 is J >= 0.85 / 1.15, since F1 = 2J / (1 + J)
         pairs = [(1, 1)] * 20 + [(1, 0)] * 3 + [(0, 1)] * 2 + [(0, 0)] * 15
         m = compute_metrics(pairs)
         found = unresolved(m, parse_threshold("f1>=0.85"))
         assert found is not None and found.needed is not None and found.needed > m.n
-        assert "rough" in found.message()
+        j_needed = found.needed * 25 / 40
+        assert wilson_lower(0.8, math.ceil(j_needed)) >= 0.85 / 1.15
+        assert wilson_lower(0.8, math.floor(j_needed) - 1) < 0.85 / 1.15

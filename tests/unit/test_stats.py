@@ -10,8 +10,7 @@ import pytest
 
 from pytest_llmjudge.stats import (
     cases_needed,
-    f1_bootstrap_interval,
-    f1_score,
+    f1_interval,
     mcnemar_exact,
     wilson_interval,
     wilson_interval_proportion,
@@ -237,108 +236,47 @@ class TestCasesNeeded:
 # --------------------------------------------------------------------------- F1
 
 
-class TestF1Score:
-    def test_hand_computed(self) -> None:
-        targets = [1, 1, 1, 0, 0, 0]
-        predictions = [1, 1, 0, 1, 0, 0]
-        # tp=2, fp=1, fn=1 -> 2*2 / (2*2 + 1 + 1) = 2/3
-        assert f1_score(targets, predictions) == pytest.approx(2 / 3)
-        # positive=0: tp=2, fp=1, fn=1 as well
-        assert f1_score(targets, predictions, positive=0) == pytest.approx(2 / 3)
-
-    def test_asymmetric_positive_label(self) -> None:
-        targets = [1, 1, 1, 1, 0]
-        predictions = [1, 1, 1, 0, 1]
-        # positive=1: tp=3, fp=1, fn=1 -> 6/8; positive=0: tp=0, fp=1, fn=1 -> 0
-        assert f1_score(targets, predictions) == pytest.approx(0.75)
-        assert f1_score(targets, predictions, positive=0) == 0.0
-
-    def test_no_positives_predicted(self) -> None:
-        assert f1_score([1, 0, 1], [0, 0, 0]) == 0.0
-
-    def test_undefined_is_zero(self) -> None:
-        assert f1_score([0, 0, 0], [0, 0, 0]) == 0.0
-        assert f1_score([], []) == 0.0
-
-    def test_perfect(self) -> None:
-        assert f1_score([1, 0, 1, 0], [1, 0, 1, 0]) == 1.0
-
-    def test_returns_python_float(self) -> None:
-        assert type(f1_score([1, 0], [1, 1])) is float
-
-    def test_length_mismatch(self) -> None:
-        with pytest.raises(ValueError, match="same length"):
-            f1_score([1, 0], [1])
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
 
 
-# --------------------------------------------------------------------------- bootstrap
+class TestF1Interval:
+    def test_is_wilson_on_the_jaccard_index_mapped_to_f1(self) -> None:
+        # tp=30, fp=12, fn=8: J = 30/50 = 0.6 over m = 50; F1 = 2J / (1 + J)
+        lo, hi = f1_interval(30, 12, 8)
+        j_lo, j_hi = wilson_lower_reference(0.6, 50, Z95), wilson_upper_reference(0.6, 50, Z95)
+        assert lo == pytest.approx(2 * j_lo / (1 + j_lo), abs=1e-12)
+        assert hi == pytest.approx(2 * j_hi / (1 + j_hi), abs=1e-12)
+        assert _f1(30, 12, 8) == pytest.approx(0.75)
+        assert lo < 0.75 < hi
 
+    def test_covers_the_true_f1_about_95_percent_of_the_time(self) -> None:
+        # 4,000 runs of 200 cases from a known confusion distribution (tp, fp, fn, tn)
+        probabilities = [0.35, 0.10, 0.10, 0.45]
+        true_f1 = 2 * 0.35 / (2 * 0.35 + 0.10 + 0.10)
+        draws = np.random.default_rng(0).multinomial(200, probabilities, size=4000)
+        covered = 0
+        for tp, fp, fn, _ in draws:
+            lo, hi = f1_interval(int(tp), int(fp), int(fn))
+            covered += lo <= true_f1 <= hi
+        assert 0.935 <= covered / 4000 <= 0.965
 
-def _noisy_labels(n: int, accuracy: float, seed: int) -> tuple[list[int], list[int]]:
-    """Random targets and predictions that agree with probability ``accuracy``."""
-    rng = np.random.default_rng(seed)
-    targets = rng.integers(0, 2, size=n)
-    predictions = np.where(rng.random(n) < accuracy, targets, 1 - targets)
-    return targets.tolist(), predictions.tolist()
+    def test_narrows_with_more_cases_and_widens_with_confidence(self) -> None:
+        small, large = f1_interval(30, 10, 10), f1_interval(600, 200, 200)
+        assert (large[1] - large[0]) < (small[1] - small[0]) / 3
+        lo80, hi80 = f1_interval(30, 10, 10, confidence=0.80)
+        assert hi80 - lo80 < small[1] - small[0]
 
+    def test_a_perfect_run_of_few_cases_is_not_certain(self) -> None:
+        lo, hi = f1_interval(4, 0, 0)
+        assert hi == 1.0 and lo < 0.8
 
-class TestBootstrap:
-    def test_deterministic_for_a_seed(self) -> None:
-        targets, predictions = _noisy_labels(200, 0.8, seed=1)
-        a = f1_bootstrap_interval(targets, predictions, seed=7)
-        b = f1_bootstrap_interval(targets, predictions, seed=7)
-        c = f1_bootstrap_interval(targets, predictions, seed=8)
-        assert a == b
-        assert a != c
-
-    def test_contains_point_estimate(self) -> None:
-        targets, predictions = _noisy_labels(300, 0.75, seed=2)
-        point = f1_score(targets, predictions)
-        lo, hi = f1_bootstrap_interval(targets, predictions)
-        assert lo < point < hi
-        assert 0.0 <= lo and hi <= 1.0
-
-    def test_narrows_with_more_data(self) -> None:
-        small = _noisy_labels(100, 0.8, seed=3)
-        large = _noisy_labels(2000, 0.8, seed=3)
-        lo_s, hi_s = f1_bootstrap_interval(*small)
-        lo_l, hi_l = f1_bootstrap_interval(*large)
-        assert (hi_l - lo_l) < (hi_s - lo_s) / 2
-
-    def test_higher_confidence_is_wider(self) -> None:
-        targets, predictions = _noisy_labels(300, 0.8, seed=4)
-        lo95, hi95 = f1_bootstrap_interval(targets, predictions, confidence=0.95)
-        lo80, hi80 = f1_bootstrap_interval(targets, predictions, confidence=0.80)
-        assert hi80 - lo80 < hi95 - lo95
-
-    def test_matches_a_bootstrap_over_case_indices(self) -> None:
-        # The multinomial draw of the four cells is the same distribution as resampling cases.
-        targets, predictions = _noisy_labels(150, 0.7, seed=5)
-        t, p = np.asarray(targets), np.asarray(predictions)
-        idx = np.random.default_rng(11).integers(0, len(t), size=(20_000, len(t)))
-        values = [f1_score(t[row], p[row]) for row in idx]
-        reference = np.quantile(values, [0.025, 0.975])
-        lo, hi = f1_bootstrap_interval(targets, predictions, n_resamples=20_000, seed=3)
-        assert lo == pytest.approx(reference[0], abs=0.01)
-        assert hi == pytest.approx(reference[1], abs=0.01)
-
-    def test_independent_of_case_order(self) -> None:
-        targets, predictions = _noisy_labels(120, 0.7, seed=6)
-        order = np.random.default_rng(1).permutation(120)
-        shuffled = (np.asarray(targets)[order], np.asarray(predictions)[order])
-        assert f1_bootstrap_interval(targets, predictions) == f1_bootstrap_interval(*shuffled)
-
-    def test_degenerate_data(self) -> None:
-        assert f1_bootstrap_interval([1, 0, 1, 1], [1, 0, 1, 1]) == (1.0, 1.0)
-        assert f1_bootstrap_interval([1, 1], [0, 0]) == (0.0, 0.0)
-
-    def test_empty_input(self) -> None:
-        assert f1_bootstrap_interval([], []) == (0.0, 1.0)
+    def test_no_positive_anywhere_is_uninformative(self) -> None:
+        assert f1_interval(0, 0, 0) == (0.0, 1.0)
+        assert f1_interval(0, 3, 2)[0] == 0.0
 
     def test_invalid_arguments(self) -> None:
-        with pytest.raises(ValueError, match="same length"):
-            f1_bootstrap_interval([1, 0, 1], [1, 0])
         with pytest.raises(ValueError, match="confidence must be strictly between 0 and 1"):
-            f1_bootstrap_interval([1, 0], [1, 0], confidence=0.0)
-        with pytest.raises(ValueError, match="n_resamples must be a positive integer"):
-            f1_bootstrap_interval([1, 0], [1, 0], n_resamples=0)
+            f1_interval(1, 0, 0, confidence=1.0)
+        with pytest.raises(ValueError):
+            f1_interval(-1, 0, 0)
