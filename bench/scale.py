@@ -1,7 +1,7 @@
 """Scale and speed of the plugin against a loopback chat server, with PASS/MISS per target.
 
     python bench/scale.py [--cases 1000] [--concurrency 32] [--latency 0.1] [--rate-429 0]
-                          [--big 10000] [--transport aiohttp] [--no-weave]
+                          [--big 10000] [--transport aiohttp] [--no-weave] [--no-bytecode-cache]
 
 Starts ChatServer(latency=L, rate_429=P) on 127.0.0.1 (nothing leaves the machine) and prints:
 - wall time / ideal (N x L / C) and CPU per case of: `pytest` with the plugin over N cases
@@ -13,8 +13,14 @@ Starts ChatServer(latency=L, rate_429=P) on 127.0.0.1 (nothing leaves the machin
 - collection time, per-item time and peak memory (ru_maxrss) of a --big case dataset, against a
   plain `@pytest.mark.parametrize` of the same rows (an instant function judge: no network);
 - the import time of the plugin (Weave off), `import pytest_llmjudge.plugin` after `import pytest`.
-A pytest run's wall time is its session (configure to unconfigure, from a timing conftest); the
-interpreter's start-up and imports are the import row's.
+A pytest run's wall time is its session (from the timing conftest's import to unconfigure): it
+includes the modules the plugin imports once it finds an llmjudge test (the plugin itself loads
+only its options); the interpreter's start-up and pytest's own imports are outside it.
+
+The runs write bytecode to a private cache and are timed after one untimed --collect-only run,
+as any second run of pytest is; a machine that sets PYTHONDONTWRITEBYTECODE=1 (this one does)
+compiles, and pytest re-rewrites, every module of the plugin on every run:
+--no-bytecode-cache measures that.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ def cpu():
 
 
 T0 = time.perf_counter()
-MARKS = {"start": T0, "cpu_start": cpu()}
+MARKS = {"start": T0, "wall_start": time.time(), "cpu_start": cpu()}
 
 
 def pytest_collection_finish(session):
@@ -207,8 +213,9 @@ def write_project(folder: Path, n: int, test: str, name: str = "test_eval.py") -
     (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
 
 
-def child_env(url: str) -> dict[str, str]:
-    """Dummy key, the loopback server, no proxy, no telemetry, Weave off."""
+def child_env(url: str, pycache: Path | None) -> dict[str, str]:
+    """Dummy key, the loopback server, no proxy, no telemetry, Weave off; bytecode cached in
+    `pycache` (None: this environment's own setting)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -221,6 +228,9 @@ def child_env(url: str) -> dict[str, str]:
         MISTRAL_SDK_TELEMETRY="false",
         WANDB_ERROR_REPORTING="false",
     )
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     return env
 
 
@@ -252,6 +262,7 @@ def pytest_run(folder: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
     result["collect"] = marks.get("collected", marks["end"]) - marks["start"]
     result["run"] = marks["end"] - marks.get("collected", marks["end"])
     result["session_cpu"] = marks["cpu_end"] - marks["cpu_start"]
+    result["wall_start"] = marks["wall_start"]
     return result
 
 
@@ -268,11 +279,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big", type=int, default=10_000, help="cases of the collection rows")
     parser.add_argument("--transport", choices=("aiohttp", "http", "sdk"), default="aiohttp")
     parser.add_argument("--no-weave", action="store_true", help="skip the weave.Evaluation row")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep this environment's PYTHONDONTWRITEBYTECODE: every run compiles the plugin anew",
+    )
     args = parser.parse_args(argv)
     n, c, lat = args.cases, args.concurrency, args.latency
     ideal = n * lat / c
     print(f"N={n} cases, C={c} in flight, L={lat:g} s, 429 rate {args.rate_429:g}: ")
     print(f"ideal N*L/C = {ideal:.2f} s; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    no_cache = args.no_bytecode_cache or os.environ.get("PYTHONPYCACHEPREFIX")
+    print(
+        "bytecode: "
+        + (
+            f"as this environment has it (PYTHONDONTWRITEBYTECODE="
+            f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r})"
+            if no_cache
+            else "cached, as Python does by default (a private PYTHONPYCACHEPREFIX, warmed by "
+            "one untimed --collect-only run of each project)"
+        )
+    )
     misses = 0
 
     def target(label: str, ok: bool, figure: str) -> None:
@@ -285,9 +312,15 @@ def main(argv: list[str] | None = None) -> int:
         ChatServer(latency=lat, rate_429=args.rate_429, retry_after=0.2, api_key=API_KEY) as srv,
     ):
         root = Path(tmp)
-        env = child_env(srv.url)
+        env = child_env(srv.url, None if no_cache else root / "pycache")
         plugin_dir = root / "plugin"
         write_project(plugin_dir, n, MISTRAL_TEST)
+        big_plugin, big_plain = root / "big-plugin", root / "big-plain"
+        write_project(big_plugin, args.big, FUNCTION_TEST)
+        write_project(big_plain, args.big, PLAIN_TEST, name="test_plain.py")
+        if not no_cache:
+            for project in (plugin_dir, big_plugin, big_plain):
+                pytest_run(project, env, "--collect-only")
         common = [
             "--llmjudge-concurrency",
             str(c),
@@ -313,6 +346,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{plugin['session_cpu']:.2f} s = {plugin['session_cpu'] / n * 1000:.2f} ms/case "
             f"(process {plugin['cpu']:.2f} s with start-up and imports); "
             f"{requests} requests, {judged} cases judged, {unscored} unscored"
+        )
+        first = srv.first_request_at - plugin["wall_start"]
+        last = srv.last_request_at - plugin["wall_start"]
+        print(
+            f"  where the session goes: collection {plugin['collect']:.2f} s, first request at "
+            f"{first:.2f} s, last at {last:.2f} s ({(last - first) / ((n - c) * lat / c):.2f}x "
+            f"the ideal {(n - c) * lat / c:.2f} s between them), the rest "
+            f"{plugin['session'] - last:.2f} s (last answers, gates, report, pytest's exit)"
         )
         sdk = None
         script = root / "sdk_loop.py"
@@ -368,9 +409,6 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         print(f"\n[3] {args.big:,} cases: the plugin against a plain @pytest.mark.parametrize")
-        big_plugin, big_plain = root / "big-plugin", root / "big-plain"
-        write_project(big_plugin, args.big, FUNCTION_TEST)
-        write_project(big_plain, args.big, PLAIN_TEST, name="test_plain.py")
         co_plugin = pytest_run(big_plugin, env, "--collect-only")
         co_plain = pytest_run(big_plain, env, "--collect-only")
         full_plugin = pytest_run(big_plugin, env, "--llmjudge-cache", "off")

@@ -90,6 +90,7 @@ class ChatServer:
         self.fail = fail  # fail(index, body) -> a status to force, or None
         self.requests: list[Recorded] = []
         self.count = self.in_flight = self.max_in_flight = 0
+        self.first_request_at = self.last_request_at = 0.0  # time.time() of the requests
         self._api_key = api_key
         self._rng = random.Random(seed)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -179,6 +180,8 @@ class ChatServer:
         raw = await reader.readexactly(int(headers.get("content-length") or 0))
         keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
         self.count += 1
+        self.last_request_at = time.time()
+        self.first_request_at = self.first_request_at or self.last_request_at
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

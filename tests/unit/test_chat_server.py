@@ -143,9 +143,11 @@ def test_latency_overlaps_concurrent_requests() -> None:
         return elapsed
 
     with ChatServer(latency=latency) as server:
+        sent = time.time()
         elapsed = asyncio.run(burst(server.url))
 
     assert latency <= elapsed < n * latency / 4  # sequential would take 8 s
+    assert sent <= server.first_request_at <= server.last_request_at <= sent + elapsed
     assert server.count == n and server.max_in_flight >= n // 2
     assert server.in_flight == 0
 
