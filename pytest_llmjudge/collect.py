@@ -11,6 +11,7 @@ import pytest
 from .errors import ConfigError, DatasetError
 
 Spec = TypeVar("Spec")
+Ref = TypeVar("Ref")
 
 
 class DatasetLike(Protocol):
@@ -64,3 +65,14 @@ def load_dataset(dataset: DatasetLike) -> list[Any]:
         return dataset.load()
     except DatasetError as exc:
         raise pytest.Collector.CollectError(f"llmjudge dataset error: {exc}") from None
+
+
+def item_params(items: Iterable[pytest.Item], fixture: str, kind: type[Ref]) -> list[Ref]:
+    """The `kind` parameter each collected item passes to `fixture`, in item order."""
+    refs = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        ref = callspec.params.get(fixture) if callspec else None
+        if isinstance(ref, kind):
+            refs.append(ref)
+    return refs

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from .collect import item_params
 from .session import CaseRef, RunKey
 
 
@@ -42,14 +43,9 @@ def scheduled_cases(config: pytest.Config) -> Callable[[RunKey], set[str] | None
         except AttributeError:  # another xdist: no queue to read
             return None
         indices.append(getattr(interactor, "nextitem_index", None))
-        found = set()
-        for index in indices:
-            if isinstance(index, int) and 0 <= index < len(items):
-                callspec = getattr(items[index], "callspec", None)
-                ref = callspec.params.get("llmjudge_result") if callspec else None
-                if isinstance(ref, CaseRef) and ref.run == key:
-                    found.add(ref.case.id)
-        return found
+        queued = [items[i] for i in indices if isinstance(i, int) and 0 <= i < len(items)]
+        refs = item_params(queued, "llmjudge_result", CaseRef)
+        return {ref.case.id for ref in refs if ref.run == key}
 
     return scheduled
 

@@ -80,17 +80,6 @@ def _skipped_baseline_params(
     return params
 
 
-def case_refs(items: list[pytest.Item]) -> list[CaseRef]:
-    """The case of each collected `llmjudge_result` item, in order."""
-    refs = []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        ref = callspec.params.get(FIXTURE) if callspec else None
-        if isinstance(ref, CaseRef):
-            refs.append(ref)
-    return refs
-
-
 @dataclass(frozen=True)
 class CaseResult:
     """A judge's verdict on one case, as a test item sees it."""

@@ -86,11 +86,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     evals = started(session.config)
     if evals is None:
         return
-    from .fixtures import case_refs
-    from .generation.fixtures import answer_refs
+    from .collect import item_params
+    from .generation.run import AnswerRef
+    from .session import CaseRef
 
-    evals.select(case_refs(session.items))
-    evals.generators.select(answer_refs(session.items))
+    evals.select(item_params(session.items, "llmjudge_result", CaseRef))
+    evals.generators.select(item_params(session.items, "llmjudge_answer", AnswerRef))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(session.config, "workerinput"):
         for line in evals.estimate():

@@ -135,17 +135,6 @@ def parametrize_answers(metafunc: pytest.Metafunc, gens: GenSession) -> None:
     metafunc.parametrize(FIXTURE, params, indirect=True)
 
 
-def answer_refs(items: list[pytest.Item]) -> list[AnswerRef]:
-    """The AnswerRefs of the selected items, in item order."""
-    refs = []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        ref = callspec.params.get(FIXTURE) if callspec else None
-        if isinstance(ref, AnswerRef):
-            refs.append(ref)
-    return refs
-
-
 def answer_result(request: pytest.FixtureRequest) -> AnswerResult:
     """The generator's answers to this item's case, judged against its context (batched per run)."""
     ref = getattr(request, "param", None)
