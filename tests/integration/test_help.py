@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -130,3 +132,34 @@ def test_a_run_with_llmjudge_items_loads_the_session(pytester: pytest.Pytester) 
     result.assert_outcomes(passed=1)
     assert "pytest_llmjudge.session" in json.loads((pytester.path / "loaded.json").read_text())
     result.stdout.fnmatch_lines(["*llmjudge summary*", "f *cases *1 *"])
+
+
+def test_in_process_runs_each_import_the_evaluation_modules_anew(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if no test module had imported them: each in-process run then imports them itself,
+    # and pytester drops them again after it; `from pytest_llmjudge import Judge` must follow.
+    loads = "import sys, pytest_llmjudge.plugin; print(' '.join(sys.modules))"
+    light = subprocess.run(
+        [sys.executable, "-c", loads], capture_output=True, text=True, check=True
+    )
+    for name in [m for m in sys.modules if m.startswith("pytest_llmjudge.")]:
+        if name not in light.stdout.split():
+            monkeypatch.delitem(sys.modules, name)
+    pytester.makefile(
+        ".jsonl", cases='{"premise": "A met B.", "hypothesis": "A met B.", "target": 1}'
+    )
+    pytester.makepyfile(
+        test_eval="""
+        import pytest
+        from pytest_llmjudge import Judge
+
+        JUDGE = Judge(name="f", backend="function", function=lambda case: case.target)
+
+        @pytest.mark.llmjudge(dataset="cases.jsonl", judges=[JUDGE])
+        def test_eval(llmjudge_result):
+            llmjudge_result.check()
+        """
+    )
+    for _ in range(2):
+        pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
