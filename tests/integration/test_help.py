@@ -99,20 +99,8 @@ def pytest_unconfigure(config):
 """
 
 
-def test_a_run_without_llmjudge_items_loads_no_evaluation_code(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(LOADED_MODULES_CONFTEST)
-    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
-    result = pytester.runpytest_subprocess("--llmjudge-report", "report.json")
-    result.assert_outcomes(passed=1)
-    loaded = set(json.loads((pytester.path / "loaded.json").read_text()))
-    for module in ("session", "dataset", "judge", "verdict", "report", "runner", "calls"):
-        assert f"pytest_llmjudge.{module}" not in loaded, sorted(loaded)
-    assert not (pytester.path / "report.json").exists()  # no evaluation, no report
-    assert "llmjudge summary" not in result.stdout.str()
-
-
-def test_a_run_with_llmjudge_items_loads_the_session(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(LOADED_MODULES_CONFTEST)
+def write_function_judge_eval(pytester: pytest.Pytester) -> None:
+    """One case and one llmjudge test of an instant function judge."""
     pytester.makefile(
         ".jsonl", cases='{"premise": "A met B.", "hypothesis": "A met B.", "target": 1}'
     )
@@ -128,6 +116,23 @@ def test_a_run_with_llmjudge_items_loads_the_session(pytester: pytest.Pytester) 
             llmjudge_result.check()
         """
     )
+
+
+def test_a_run_without_llmjudge_items_loads_no_evaluation_code(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LOADED_MODULES_CONFTEST)
+    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest_subprocess("--llmjudge-report", "report.json")
+    result.assert_outcomes(passed=1)
+    loaded = set(json.loads((pytester.path / "loaded.json").read_text()))
+    for module in ("session", "dataset", "judge", "verdict", "report", "runner", "calls"):
+        assert f"pytest_llmjudge.{module}" not in loaded, sorted(loaded)
+    assert not (pytester.path / "report.json").exists()  # no evaluation, no report
+    assert "llmjudge summary" not in result.stdout.str()
+
+
+def test_a_run_with_llmjudge_items_loads_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LOADED_MODULES_CONFTEST)
+    write_function_judge_eval(pytester)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
     assert "pytest_llmjudge.session" in json.loads((pytester.path / "loaded.json").read_text())
@@ -146,20 +151,6 @@ def test_in_process_runs_each_import_the_evaluation_modules_anew(
     for name in [m for m in sys.modules if m.startswith("pytest_llmjudge.")]:
         if name not in light.stdout.split():
             monkeypatch.delitem(sys.modules, name)
-    pytester.makefile(
-        ".jsonl", cases='{"premise": "A met B.", "hypothesis": "A met B.", "target": 1}'
-    )
-    pytester.makepyfile(
-        test_eval="""
-        import pytest
-        from pytest_llmjudge import Judge
-
-        JUDGE = Judge(name="f", backend="function", function=lambda case: case.target)
-
-        @pytest.mark.llmjudge(dataset="cases.jsonl", judges=[JUDGE])
-        def test_eval(llmjudge_result):
-            llmjudge_result.check()
-        """
-    )
+    write_function_judge_eval(pytester)
     for _ in range(2):
         pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
