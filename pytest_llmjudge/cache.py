@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,20 +100,13 @@ class ResponseCache:
         of each answers from memory, a miss included (no query per uncached case). How many
         were found."""
         wanted = list(dict.fromkeys(keys))
-        found = 0
+        hits = set()
         with self._lock:
-            db = self._connect()
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT key, text, tokens FROM responses WHERE key IN ({marks})"
-                hits = set()
-                for key, text, tokens in db.execute(query, chunk):
-                    self._prefetched[key] = CachedResponse(text, tokens)
-                    hits.add(key)
-                    found += 1
-                self._absent.update(key for key in chunk if key not in hits)
-        return found
+            for key, text, tokens in self._rows("key, text, tokens", wanted):
+                self._prefetched[key] = CachedResponse(text, tokens)
+                hits.add(key)
+            self._absent.update(key for key in wanted if key not in hits)
+        return len(hits)
 
     def get(self, key: str) -> CachedResponse | None:
         """The stored response of `key`, or None."""
@@ -133,16 +126,16 @@ class ResponseCache:
 
     def present(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` have a stored response."""
-        wanted = list(dict.fromkeys(keys))
-        found: set[str] = set()
         with self._lock:
-            db = self._connect()
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT key FROM responses WHERE key IN ({marks})"
-                found.update(row[0] for row in db.execute(query, chunk))
-        return found
+            return {row[0] for row in self._rows("key", list(dict.fromkeys(keys)))}
+
+    def _rows(self, columns: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
+        """`columns` of the stored rows of `keys`, one query per 500 keys (hold the lock)."""
+        db = self._connect()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
 
     def put(self, key: str, backend: str, model: str, response: CachedResponse) -> None:
         """Store (or overwrite) a response; committed before this returns."""
