@@ -26,6 +26,7 @@ compiles, and pytest re-rewrites, every module of the plugin on every run:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -359,49 +360,43 @@ def main(argv: list[str] | None = None) -> int:
             f"the ideal {(n - c) * lat / c:.2f} s between them), the rest "
             f"{plugin['session'] - last:.2f} s (last answers, gates, report, pytest's exit)"
         )
-        sdk = None
-        script = root / "sdk_loop.py"
-        script.write_text(SDK_LOOP)
-        run = spawn(
-            [sys.executable, str(script), str(n), str(c), str(plugin_dir / "cases.jsonl")],
-            root,
-            env,
-        )
-        if run["rc"] == 0:
-            sdk = json.loads(run["out"].strip().splitlines()[-1])
+        cases = str(plugin_dir / "cases.jsonl")
+
+        def loop_row(label: str, name: str, code: str, scope: str, **extra: str) -> Any:
+            """Run a script over the cases; print its wall / ideal and CPU; its figures."""
+            script = root / name
+            script.write_text(code)
+            command = [sys.executable, str(script), str(n), str(c), cases]
+            run = spawn(command, root, {**env, **extra})
+            if run["rc"] != 0:
+                print(f"  {label}: failed:\n{run['out'][-2000:]}")
+                return None
+            got = json.loads(run["out"].strip().splitlines()[-1])
             print(
-                f"  asyncio loop over the SDK:      {sdk['wall']:.2f} s = "
-                f"{sdk['wall'] / ideal:.2f}x ideal; CPU {sdk['cpu']:.2f} s = "
-                f"{sdk['cpu'] / n * 1000:.2f} ms/case (loop only, process {run['wall']:.2f} s)"
+                f"  {label + ':':31} {got['wall']:.2f} s = {got['wall'] / ideal:.2f}x ideal; CPU "
+                f"{got['cpu']:.2f} s = {got['cpu'] / n * 1000:.2f} ms/case ({scope}, process "
+                f"{run['wall']:.2f} s)"
             )
-        else:
-            print(f"  asyncio loop over the SDK: failed:\n{run['out'][-2000:]}")
+            return got
+
+        sdk = loop_row(
+            "asyncio loop over the SDK",
+            "sdk_loop.py",
+            SDK_LOOP,
+            "loop only",
+        )
         if args.no_weave:
             print("  weave.Evaluation over the SDK:  skipped (--no-weave)")
+        elif importlib.util.find_spec("weave") is None:
+            print("  weave.Evaluation over the SDK:  skipped: weave is not importable")
         else:
-            try:
-                import importlib.util
-
-                has_weave = importlib.util.find_spec("weave") is not None
-            except ImportError:
-                has_weave = False
-            if not has_weave:
-                print("  weave.Evaluation over the SDK:  skipped: weave is not importable")
-            else:
-                script = root / "weave_eval.py"
-                script.write_text(WEAVE_EVAL)
-                wenv = {**env, "WEAVE_PARALLELISM": str(c)}
-                cmd = [sys.executable, str(script), str(n), str(c), str(plugin_dir / "cases.jsonl")]
-                run = spawn(cmd, root, wenv)
-                if run["rc"] == 0:
-                    w = json.loads(run["out"].strip().splitlines()[-1])
-                    print(
-                        f"  weave.Evaluation over the SDK:  {w['wall']:.2f} s = "
-                        f"{w['wall'] / ideal:.2f}x ideal; CPU {w['cpu']:.2f} s = "
-                        f"{w['cpu'] / n * 1000:.2f} ms/case (evaluate only, WEAVE_PARALLELISM={c})"
-                    )
-                else:
-                    print(f"  weave.Evaluation over the SDK: failed:\n{run['out'][-2000:]}")
+            loop_row(
+                "weave.Evaluation over the SDK",
+                "weave_eval.py",
+                WEAVE_EVAL,
+                f"evaluate only, WEAVE_PARALLELISM={c}",
+                WEAVE_PARALLELISM=str(c),
+            )
 
         print("\n[2] a fully cached rerun of the same cases")
         before = srv.count
