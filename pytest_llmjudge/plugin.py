@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .gcfreeze import freeze, thaw
 from .markers import GEN_MARKER_HELP, MARKER_HELP
 from .options import add_options, resolve_settings
 from .outputs import output_notes
@@ -72,14 +73,21 @@ def llmjudge_finetune(request: pytest.FixtureRequest) -> Callable[..., Judge]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "llmjudge_answer" in metafunc.fixturenames:  # a generator evaluation (generation/)
+    answers = "llmjudge_answer" in metafunc.fixturenames  # a generator evaluation (generation/)
+    results = "llmjudge_result" in metafunc.fixturenames
+    if not (answers or results):
+        return
+    evals = evals_of(metafunc.config)
+    freeze(metafunc.config)  # what is alive now (modules, pytest's nodes), before the cases
+    if answers:
         from .generation.fixtures import parametrize_answers
 
-        parametrize_answers(metafunc, evals_of(metafunc.config).generators)
-    if "llmjudge_result" in metafunc.fixturenames:
+        parametrize_answers(metafunc, evals.generators)
+    if results:
         from .fixtures import parametrize_results
 
-        parametrize_results(metafunc, evals_of(metafunc.config))
+        parametrize_results(metafunc, evals)
+    freeze(metafunc.config)  # the cases and their parameters
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -96,6 +104,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if reporter is not None and not hasattr(session.config, "workerinput"):
         for line in evals.estimate():
             reporter.write_line(f"llmjudge estimate: {line}")
+    freeze(session.config)  # the items: they live to the end of the run
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -122,6 +131,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     finish_outputs(session.config, evals)  # JUnit properties, HTML, job summary, Weave
     if status and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    thaw(config)  # after pytest's unconfigure-time gc pass; its cleanup pass then scans all
 
 
 @pytest.hookimpl(optionalhook=True)

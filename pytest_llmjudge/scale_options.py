@@ -33,6 +33,12 @@ def add_scale_options(group: Any, parser: pytest.Parser) -> None:
     )
     parser.addini("llmjudge_batch", "use the Mistral Batch API", type="bool", default=False)
     parser.addini("llmjudge_batch_poll", "seconds between polls of a batch job", default="10")
+    parser.addini(
+        "llmjudge_freeze_gc",
+        "keep the cyclic garbage collector off what collection leaves alive, for the run",
+        type="bool",
+        default=True,
+    )
 
 
 def resolve_scale(config: pytest.Config) -> ScaleSettings:
@@ -56,7 +62,12 @@ def resolve_scale(config: pytest.Config) -> ScaleSettings:
         raise pytest.UsageError(
             f"invalid llmjudge_batch_poll = {raw_poll!r}: must be a positive number"
         ) from None
-    return ScaleSettings(transport=transport, batch=batch, batch_poll_s=poll)
+    return ScaleSettings(
+        transport=transport,
+        batch=batch,
+        batch_poll_s=poll,
+        freeze_gc=bool(config.getini("llmjudge_freeze_gc")),
+    )
 
 
 def status_writer(config: pytest.Config) -> Callable[[str], None]:

@@ -112,12 +112,15 @@ class ScaleSettings:
         batch: send a Mistral judge's uncached requests as one Batch API job.
         batch_poll_s: seconds between two polls of a batch job.
         batch_timeout_hours: the job's timeout on the server (TIMEOUT_EXCEEDED after it).
+        freeze_gc: keep the cyclic garbage collector off what collection leaves alive, for
+            the run (gcfreeze.py).
     """
 
     transport: Transport = "aiohttp"
     batch: bool = False
     batch_poll_s: float = 10.0
     batch_timeout_hours: int = 24
+    freeze_gc: bool = True
 
 
 @dataclass(frozen=True)
