@@ -1,7 +1,7 @@
 """Scale and speed of the plugin against a loopback chat server, with PASS/MISS per target.
 
     python bench/scale.py [--cases 1000] [--concurrency 32] [--latency 0.1] [--rate-429 0]
-                          [--big 10000] [--transport aiohttp] [--no-weave] [--no-bytecode-cache]
+                          [--big 10000] [--transport h11] [--no-weave] [--no-bytecode-cache]
 
 Starts ChatServer(latency=L, rate_429=P) on 127.0.0.1 (nothing leaves the machine) and prints:
 - wall time / ideal (N x L / C) and CPU per case of: `pytest` with the plugin over N cases
@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pytest_llmjudge.settings import TRANSPORTS
 from pytest_llmjudge.testing import ChatServer
 
 API_KEY = "sk-bench-0000000000000000"
@@ -278,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--rate-429", type=float, default=0.0)
     parser.add_argument("--big", type=int, default=10_000, help="cases of the collection rows")
-    parser.add_argument("--transport", choices=("aiohttp", "http", "sdk"), default="aiohttp")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="h11")
     parser.add_argument("--no-weave", action="store_true", help="skip the weave.Evaluation row")
     parser.add_argument(
         "--no-bytecode-cache",

@@ -17,7 +17,7 @@ def add_scale_options(group: Any, parser: pytest.Parser) -> None:
         "--llmjudge-transport",
         choices=TRANSPORTS,
         default=None,
-        help="how Mistral chat requests are sent: aiohttp (a lean client, default), http "
+        help="how Mistral chat requests are sent: h11 (a lean client, default), http "
         "(the same request over httpx2) or sdk (the official mistralai SDK) "
         "(ini: llmjudge_transport)",
     )
@@ -29,7 +29,7 @@ def add_scale_options(group: Any, parser: pytest.Parser) -> None:
         "(ini: llmjudge_batch)",
     )
     parser.addini(
-        "llmjudge_transport", "http|aiohttp|sdk: how Mistral chat requests are sent", "string"
+        "llmjudge_transport", "h11|http|sdk: how Mistral chat requests are sent", "string"
     )
     parser.addini("llmjudge_batch", "use the Mistral Batch API", type="bool", default=False)
     parser.addini("llmjudge_batch_poll", "seconds between polls of a batch job", default="10")
@@ -45,7 +45,7 @@ def resolve_scale(config: pytest.Config) -> ScaleSettings:
     """ScaleSettings: command line, then ini, then defaults."""
     # precedence: command line > ini > default
     transport = config.getoption("llmjudge_transport") or config.getini("llmjudge_transport")
-    transport = transport or "aiohttp"
+    transport = transport or "h11"
     if transport not in TRANSPORTS:
         raise pytest.UsageError(
             f"invalid llmjudge_transport = {transport!r}: expected one of {', '.join(TRANSPORTS)}"

@@ -129,7 +129,7 @@ def transport_error(exc: BaseException, timed_out: bool) -> CallError:
 def read_completion(status: int, headers: Any, content: bytes) -> ModelResponse:
     """A chat completion's text and tokens, or the CallError the SDK transport raises for it.
 
-    Shared by every transport that sees the raw HTTP answer (http, aiohttp), so that their
+    Shared by every transport that sees the raw HTTP answer (http, h11), so that their
     error mapping cannot drift: `headers` is any case-insensitive mapping with .get()."""
     text = content.decode("utf-8", errors="replace")
     is_json = "json" in (headers.get("content-type") or "").lower()

@@ -1,9 +1,9 @@
 """Mistral chat completions in JSON mode (the only mistralai import).
 
-Three transports send the same request: `aiohttp` (chat_aiohttp.ChatAiohttp, the default: one
-POST through aiohttp, ~0.35 ms of CPU), `http` (chat_http.ChatHTTP: the same POST through httpx2,
-~1 ms) and `sdk` (the official SDK's chat.complete_async, ~5-15 ms). An injected httpx client
-(tests mock it with respx) is always driven by ChatHTTP, also under `aiohttp`.
+Three transports send the same request: `h11` (chat_h11.ChatH11, the default: one POST over
+asyncio streams framed by h11, ~0.2 ms of CPU), `http` (chat_http.ChatHTTP: the same POST through
+httpx2, ~1 ms) and `sdk` (the official SDK's chat.complete_async, ~5-15 ms). An injected httpx
+client (tests mock it with respx) is always driven by ChatHTTP, also under `h11`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class MistralBackend:
         self._key = os.environ.get(API_KEY_ENV) or None
         self._async_client = async_client
         self._client: Any = None
-        self._chat: Any = None  # chat_http.ChatHTTP / chat_aiohttp.ChatAiohttp
+        self._chat: Any = None  # chat_http.ChatHTTP / chat_h11.ChatH11
         self.transport = settings.scale.transport
 
     def unavailable(self) -> str | None:
@@ -113,10 +113,10 @@ class MistralBackend:
         }
 
     def _http(self) -> Any:
-        if self._chat is None and self.transport == "aiohttp" and self._async_client is None:
-            from .chat_aiohttp import ChatAiohttp
+        if self._chat is None and self.transport == "h11" and self._async_client is None:
+            from .chat_h11 import ChatH11
 
-            self._chat = ChatAiohttp(
+            self._chat = ChatH11(
                 self._key,
                 server_url(self._judge, self._settings) or DEFAULT_SERVER_URL,
                 self._settings.timeout_s,

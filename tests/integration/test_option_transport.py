@@ -1,4 +1,4 @@
-"""--llmjudge-transport: the lean http client (default), aiohttp and the SDK give the same run."""
+"""--llmjudge-transport: the lean h11 client (default), httpx2 and the SDK give the same run."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_all_transports_give_the_same_verdicts(
     chat_project: Any, pytester: pytest.Pytester, how: str
 ) -> None:
     runs = {}
-    for transport in ("sdk", "http", "aiohttp"):
+    for transport in ("sdk", "http", "h11"):
         args = ["--llmjudge-cache", "off", "--llmjudge-report", f"{transport}.json"]
         if how == "cli":
             args += ["--llmjudge-transport", transport]
@@ -27,7 +27,7 @@ def test_all_transports_give_the_same_verdicts(
         result.assert_outcomes(passed=3, xfailed=3)
         runs[transport] = verdicts(chat_project, f"{transport}.json")
 
-    assert runs["sdk"] == runs["http"] == runs["aiohttp"]
+    assert runs["sdk"] == runs["http"] == runs["h11"]
     assert chat_project.server.count == 18
     agents = {r.headers["user-agent"] for r in chat_project.server.requests}
     assert len(agents) == 1 and agents.pop().startswith("mistral-client-python/")
@@ -40,6 +40,4 @@ def test_an_unknown_transport_is_a_usage_error(
     result = pytester.runpytest()
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["*invalid llmjudge_transport = 'carrier-pigeon'*http, aiohttp, sdk*"]
-    )
+    result.stderr.fnmatch_lines(["*invalid llmjudge_transport = 'carrier-pigeon'*h11, http, sdk*"])

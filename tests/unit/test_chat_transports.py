@@ -1,8 +1,8 @@
-"""The same loopback cases on every chat transport (http over httpx2, aiohttp, the SDK).
+"""The same loopback cases on every chat transport (h11, http over httpx2, the SDK).
 
-respx cannot see aiohttp, so these cases use ChatServer on 127.0.0.1: each one runs on all three
-transports, and the answers and CallErrors must be the same (the http and aiohttp transports
-share chat_http.read_completion / transport_error)."""
+respx cannot see the h11 client's sockets, so these cases use ChatServer on 127.0.0.1: each one
+runs on all three transports, and the answers and CallErrors must be the same (the h11 and http
+transports share chat_http.read_completion / transport_error)."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ def test_all_transports_send_the_same_request() -> None:
         headers = {k: request.headers.get(k) for k in ("user-agent", "accept", "content-type")}
         seen[transport] = (request.body, headers)
 
-    assert seen["aiohttp"] == seen["http"] == seen["sdk"]
-    assert seen["aiohttp"][1]["user-agent"].startswith("mistral-client-python/")
+    assert seen["h11"] == seen["http"] == seen["sdk"]
+    assert seen["h11"][1]["user-agent"].startswith("mistral-client-python/")
 
 
 @pytest.mark.parametrize(
