@@ -1,5 +1,9 @@
 """The response cache: every model answer stored on disk as it arrives (SQLite in WAL mode).
 
+Inside an event loop, the answers that arrive in one pass of the loop are committed together
+right after it, in one transaction: a commit per answer cost ~0.4 ms of CPU (WAL pages written
+for each) and held up the loop that sends the next requests. Outside a loop, `put` commits at once.
+
 A response is keyed by what determines it (backend, server, model, rendered messages, sampling
 parameters), never by the API key. The raw model output and its token count are stored, not the
 parsed verdict, so that a fix to output parsing applies to cached answers too. Several processes
@@ -9,6 +13,7 @@ run beside one writer and the busy timeout makes writers wait their turn.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -64,6 +69,9 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._prefetched: dict[str, CachedResponse] = {}  # read ahead by prefetch(), used once
         self._absent: set[str] = set()  # looked up by prefetch() and not stored: get() -> None
+        self._pending: dict[str, tuple[Any, ...]] = {}  # rows put() and not committed yet
+        self.unstored = 0  # answers a failed commit could not store
+        self.unstored_error: str | None = None  # the last such failure
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -102,6 +110,7 @@ class ResponseCache:
         wanted = list(dict.fromkeys(keys))
         hits = set()
         with self._lock:
+            self._commit()
             for key, text, tokens in self._rows("key, text, tokens", wanted):
                 self._prefetched[key] = CachedResponse(text, tokens)
                 hits.add(key)
@@ -117,6 +126,9 @@ class ResponseCache:
             self._absent.discard(key)
             return None
         with self._lock:
+            pending = self._pending.get(key)
+            if pending is not None:
+                return CachedResponse(pending[3], pending[4])
             row = (
                 self._connect()
                 .execute("SELECT text, tokens FROM responses WHERE key = ?", (key,))
@@ -127,6 +139,7 @@ class ResponseCache:
     def present(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` have a stored response."""
         with self._lock:
+            self._commit()
             return {row[0] for row in self._rows("key", list(dict.fromkeys(keys)))}
 
     def _rows(self, columns: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
@@ -138,25 +151,60 @@ class ResponseCache:
             yield from db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
 
     def put(self, key: str, backend: str, model: str, response: CachedResponse) -> None:
-        """Store (or overwrite) a response; committed before this returns."""
+        """Store (or overwrite) a response: committed after the running event loop's current
+        pass, with the answers that arrived in it; without a running loop, before returning."""
         self._prefetched.pop(key, None)
         self._absent.discard(key)
         text = redact(response.text) if response.text is not None else None
         with self._lock:
-            self._connect().execute(
-                "INSERT OR REPLACE INTO responses (key, backend, model, text, tokens, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (key, backend, model, text, response.tokens, time.time()),
-            )
+            first = not self._pending
+            self._pending[key] = (key, backend, model, text, response.tokens, time.time())
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.commit()
+            return
+        if first:
+            loop.call_soon(self.commit)
+
+    def commit(self) -> None:
+        """Commit the rows put since the last commit, in one transaction. A failure (a disk that
+        is full, a file locked past the busy timeout) is counted in `unstored`, not raised: the
+        answers themselves were delivered."""
+        with self._lock:
+            self._commit()
+
+    def _commit(self) -> None:
+        rows, self._pending = list(self._pending.values()), {}
+        if not rows:
+            return
+        try:
+            db = self._connect()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO responses (key, backend, model, text, tokens, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            self.unstored += len(rows)
+            self.unstored_error = redact(f"{type(exc).__name__}: {exc}")
 
     def __len__(self) -> int:
         with self._lock:
+            self._commit()
             row = self._connect().execute("SELECT COUNT(*) FROM responses").fetchone()
         return int(row[0])
 
     def close(self) -> None:
-        """Close the database connection (it reopens on the next use)."""
+        """Commit what is pending and close the database connection (it reopens on next use)."""
         with self._lock:
+            self._commit()
             db, self._db = self._db, None
             self._prefetched.clear()
             self._absent.clear()

@@ -144,6 +144,7 @@ class CallRunner:
         self.label = label
         self.stats = BatchStats()
         self._server = backend.limit_key()
+        self._unstored = context.cache.unstored if context.cache is not None else 0
 
     def prefetch(self, cases: Iterable[Case]) -> None:
         """Read a batch's cached answers with one query, before its cases are judged."""
@@ -247,6 +248,14 @@ class CallRunner:
                 f"{where}: {s.cases} cases, {s.cached} from the cache, "
                 f"{s.requests} requests{detail}"
             )
+        cache = context.cache
+        if cache is not None:
+            cache.commit()
+            if cache.unstored > self._unstored:
+                notes.append(
+                    f"{where}: {cache.unstored - self._unstored} answers could not be stored in "
+                    f"the response cache: {cache.unstored_error}"
+                )
         for (server, _), error in context.halts.items():
             if server == self._server and s.causes.get("halt"):
                 notes.append(

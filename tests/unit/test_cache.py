@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
@@ -145,3 +146,49 @@ def test_processes_creating_a_new_cache_at_once(tmp_path: Path) -> None:
                 "w2",
                 "w3",
             ]
+
+
+def test_answers_of_one_loop_pass_are_committed_together(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    statements: list[str] = []
+    cache._connect().set_trace_callback(statements.append)
+    reader = ResponseCache(tmp_path)  # another process's view of the file
+
+    async def answers() -> tuple[int, CachedResponse | None, int]:
+        for i in range(10):
+            cache.put(f"k{i}", "mistral", "m", CachedResponse(f"text {i}", i))
+        before = len(reader), cache.get("k3"), 0  # pending: not in the file, but get() sees it
+        await asyncio.sleep(0)  # one pass of the loop
+        return before[0], before[1], len(reader)
+
+    in_file_before, seen, in_file_after = asyncio.run(answers())
+
+    assert (in_file_before, seen, in_file_after) == (0, CachedResponse("text 3", 3), 10)
+    assert sum(s.startswith("BEGIN") for s in statements) == 1
+    assert sum(s.startswith("INSERT") for s in statements) == 10
+    cache.close()
+    reader.close()
+
+
+def test_without_a_running_loop_put_commits_at_once(tmp_path: Path) -> None:
+    cache, reader = ResponseCache(tmp_path), ResponseCache(tmp_path)
+    cache.put("k", "mistral", "m", CachedResponse("text", 1))
+    assert reader.get("k") == CachedResponse("text", 1)
+    cache.close()
+    reader.close()
+
+
+def test_a_failed_commit_is_counted_not_raised(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / FILE_NAME) as db:  # rows it can read, not write
+        db.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, backend TEXT, model TEXT, text TEXT, "
+            "tokens INTEGER, created REAL, owner TEXT NOT NULL)"
+        )
+    db.close()
+    cache = ResponseCache(tmp_path)
+    cache.put("k1", "mistral", "m", CachedResponse("text", 1))
+    cache.put("k2", "mistral", "m", CachedResponse("text", 2))
+
+    assert cache.unstored == 2
+    assert cache.unstored_error is not None and "NOT NULL constraint failed" in cache.unstored_error
+    cache.close()

@@ -378,3 +378,23 @@ def test_a_429_slows_the_whole_batch_down(tmp_path: Path) -> None:
     assert max(seen[16:24]) <= 9  # after it, the limit was halved to 8
     assert max(seen[16:]) <= 12  # and grew back by about one per window: sqrt(8**2 + 2*48)
     assert out.runner.stats.rate_limited == 16
+
+
+def test_answers_the_cache_cannot_store_keep_their_verdicts_and_get_a_note(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "cache").mkdir()
+    with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as db:  # readable, not writable
+        db.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, backend TEXT, model TEXT, text TEXT, "
+            "tokens INTEGER, created REAL, owner TEXT NOT NULL)"
+        )
+    db.close()
+    with mock([httpx.Response(200, json=completion()) for _ in range(3)]):
+        out = run(tmp_path, 3, concurrency=3)
+
+    assert [v.prediction for v in out.verdicts.values()] == [1, 1, 1]
+    assert out.notes[1].startswith(
+        "judge small on data: 3 answers could not be stored in the response cache: "
+        "IntegrityError: NOT NULL constraint failed: responses.owner"
+    )
