@@ -7,6 +7,7 @@ import hmac
 import json
 import random
 import re
+import ssl
 import threading
 import time
 import uuid
@@ -79,8 +80,10 @@ class ChatServer:
         responder: Responder = toy_judge,
         status: int | None = None,
         fail: FailHook | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = "127.0.0.1"
+        self.tls = tls  # a server-side context: serve https (tests build one with trustme)
         self.port = port
         self.latency = latency
         self.rate_429 = rate_429
@@ -103,7 +106,7 @@ class ChatServer:
     @property
     def url(self) -> str:
         """The server's base URL (give it to the SDK as server_url)."""
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> ChatServer:
         """Start serving in a daemon thread; returns once the port is bound."""
@@ -143,7 +146,7 @@ class ChatServer:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         server = await asyncio.start_server(
-            self._connection, self.host, self.port, backlog=1024, limit=2**22
+            self._connection, self.host, self.port, backlog=1024, limit=2**22, ssl=self.tls
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()

@@ -7,11 +7,15 @@ transports share chat_http.read_completion / transport_error)."""
 from __future__ import annotations
 
 import asyncio
+import ssl
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from pytest_llmjudge import Case, Judge, Verdict
+from pytest_llmjudge.backends.chat_h11 import ChatH11
 from pytest_llmjudge.backends.mistral import MistralBackend
 from pytest_llmjudge.calls import ModelResponse
 from pytest_llmjudge.errors import CallError
@@ -162,3 +166,58 @@ def test_a_verdict_from_judge_on_every_transport(transport: Transport) -> None:
     assert (verdict.prediction, verdict.error) == (0, None)
     assert verdict.reason == "not in the document: Rome"
     assert verdict.tokens is not None and verdict.tokens > 0
+
+
+@pytest.fixture
+def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server context for 127.0.0.1 signed by a throwaway CA, which SSL_CERT_FILE trusts."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    return context
+
+
+def test_https_with_a_trusted_certificate(transport: Transport, tls: ssl.SSLContext) -> None:
+    with ChatServer(api_key=KEY, tls=tls) as server:
+        response = call(server.url, transport)
+
+    assert server.url.startswith("https://127.0.0.1:")
+    assert isinstance(response, ModelResponse) and response.tokens
+    assert server.requests[0].body["model"] == JUDGE.model
+
+
+def test_https_with_an_unknown_certificate_authority_fails(
+    tls: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE")  # the system's CAs, which never signed this certificate
+    with ChatServer(api_key=KEY, tls=tls) as server:
+        error = call(server.url, "h11")
+
+    assert isinstance(error, CallError) and error.status is None
+    assert "CERTIFICATE_VERIFY_FAILED" in error.message
+    assert server.count == 0  # nothing was sent over the unverified connection
+
+
+def test_h11_reuses_connections_and_drops_one_the_server_closed() -> None:
+    async def go(port: int) -> list[ModelResponse]:
+        chat = ChatH11(KEY, f"http://127.0.0.1:{port}", timeout_s=5)
+        body = MistralBackend(JUDGE, Settings()).chat_body(CASE)
+        try:
+            with ChatServer(api_key=KEY, port=port):
+                answers = [await chat.complete(body) for _ in range(3)]
+                pooled = list(chat._idle)
+            await asyncio.sleep(0.05)  # the server's close reaches the pooled connection
+            with ChatServer(api_key=KEY, port=port) as again:  # same port, new server
+                answers.append(await chat.complete(body))
+            assert len(pooled) == 1 and pooled[0] not in chat._idle and again.count == 1
+            return answers
+        finally:
+            await chat.aclose()
+
+    with ChatServer() as probe:
+        port = probe.port  # a free port, free again once probe closes
+    answers = asyncio.run(go(port))
+
+    assert [a.text for a in answers] == [answers[0].text] * 4
