@@ -1,8 +1,9 @@
 """The response cache: every model answer stored on disk as it arrives (SQLite in WAL mode).
 
-Inside an event loop, the answers that arrive in one pass of the loop are committed together
-right after it, in one transaction: a commit per answer cost ~0.4 ms of CPU (WAL pages written
-for each) and held up the loop that sends the next requests. Outside a loop, `put` commits at once.
+Inside an event loop, rows go to a writer thread, which commits whatever has queued up in one
+transaction: a commit per answer on the loop itself cost ~0.4 ms of CPU (WAL pages written for
+each, and now and then a checkpoint's fsync) and held up the requests the loop sends. A call
+`await`s `store` until its row is committed, so a killed run loses at most the calls in flight.
 
 A response is keyed by what determines it (backend, server, model, rendered messages, sampling
 parameters), never by the API key. The raw model output and its token count are stored, not the
@@ -59,6 +60,12 @@ class CachedResponse:
     tokens: int | None
 
 
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a cancelled call does not wait
+            future.set_result(None)
+
+
 class ResponseCache:
     """A SQLite file of model responses, safe to share between processes and threads."""
 
@@ -66,10 +73,16 @@ class ResponseCache:
         self.folder = Path(folder)
         self.path = self.folder / FILE_NAME
         self._db: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection: one query or transaction at a time
         self._prefetched: dict[str, CachedResponse] = {}  # read ahead by prefetch(), used once
         self._absent: set[str] = set()  # looked up by prefetch() and not stored: get() -> None
-        self._pending: dict[str, tuple[Any, ...]] = {}  # rows put() and not committed yet
+        self._rows_lock = threading.Lock()  # the two row queues below
+        self._pending: dict[str, tuple[Any, ...]] = {}  # put, not taken by a commit yet
+        self._writing: dict[str, tuple[Any, ...]] = {}  # taken by the commit in progress
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._wake = threading.Event()  # rows are queued
+        self._stop = threading.Event()  # close() wants the writer gone
+        self._writer: threading.Thread | None = None
         self.unstored = 0  # answers a failed commit could not store
         self.unstored_error: str | None = None  # the last such failure
 
@@ -110,7 +123,7 @@ class ResponseCache:
         wanted = list(dict.fromkeys(keys))
         hits = set()
         with self._lock:
-            self._commit()
+            self._commit_locked()
             for key, text, tokens in self._rows("key, text, tokens", wanted):
                 self._prefetched[key] = CachedResponse(text, tokens)
                 hits.add(key)
@@ -125,10 +138,11 @@ class ResponseCache:
         if key in self._absent:
             self._absent.discard(key)
             return None
+        with self._rows_lock:
+            queued = self._pending.get(key) or self._writing.get(key)
+        if queued is not None:
+            return CachedResponse(queued[3], queued[4])
         with self._lock:
-            pending = self._pending.get(key)
-            if pending is not None:
-                return CachedResponse(pending[3], pending[4])
             row = (
                 self._connect()
                 .execute("SELECT text, tokens FROM responses WHERE key = ?", (key,))
@@ -139,7 +153,7 @@ class ResponseCache:
     def present(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` have a stored response."""
         with self._lock:
-            self._commit()
+            self._commit_locked()
             return {row[0] for row in self._rows("key", list(dict.fromkeys(keys)))}
 
     def _rows(self, columns: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
@@ -151,33 +165,86 @@ class ResponseCache:
             yield from db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
 
     def put(self, key: str, backend: str, model: str, response: CachedResponse) -> None:
-        """Store (or overwrite) a response: committed after the running event loop's current
-        pass, with the answers that arrived in it; without a running loop, before returning."""
+        """Store (or overwrite) a response: committed before this returns, except inside a
+        running event loop, where it is queued for the writer thread (see `store`)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._queue(key, backend, model, response)
+            self.commit()
+            return
+        self._queue(key, backend, model, response, start_writer=True)
+
+    async def store(self, key: str, backend: str, model: str, response: CachedResponse) -> None:
+        """Store a response from a coroutine: the writer thread commits it with whatever else
+        has queued up while the loop goes on; returns once it is committed (or counted in
+        `unstored`)."""
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[None] = loop.create_future()
+        self._queue(key, backend, model, response, waiter=(loop, committed))
+        await committed
+
+    def _queue(
+        self,
+        key: str,
+        backend: str,
+        model: str,
+        response: CachedResponse,
+        start_writer: bool = False,
+        waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None,
+    ) -> None:
         self._prefetched.pop(key, None)
         self._absent.discard(key)
         text = redact(response.text) if response.text is not None else None
-        with self._lock:
-            first = not self._pending
+        with self._rows_lock:
             self._pending[key] = (key, backend, model, text, response.tokens, time.time())
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+            first_waiter = waiter is not None and not self._waiters
+            if waiter is not None:
+                self._waiters.append(waiter)
+            if (start_writer or waiter is not None) and self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_behind, name="llmjudge-cache-writer", daemon=True
+                )
+                self._writer.start()
+        if start_writer:
+            self._wake.set()
+        elif waiter is not None and first_waiter:  # one wake for the stores of a loop pass
+            waiter[0].call_soon(self._wake.set)
+
+    def _write_behind(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return  # close() commits what is left
             self.commit()
-            return
-        if first:
-            loop.call_soon(self.commit)
 
     def commit(self) -> None:
-        """Commit the rows put since the last commit, in one transaction. A failure (a disk that
-        is full, a file locked past the busy timeout) is counted in `unstored`, not raised: the
-        answers themselves were delivered."""
+        """Commit the rows queued and not committed yet, in one transaction. A failure (a disk
+        that is full, a file locked past the busy timeout) is counted in `unstored`, not raised:
+        the answers themselves were delivered."""
         with self._lock:
-            self._commit()
+            self._commit_locked()
 
-    def _commit(self) -> None:
-        rows, self._pending = list(self._pending.values()), {}
-        if not rows:
-            return
+    def _commit_locked(self) -> None:
+        # rows are taken under the connection's lock, so two commits never reorder a key's rows
+        with self._rows_lock:
+            self._writing, self._pending = self._pending, {}
+            waiters, self._waiters = self._waiters, []
+        if self._writing:
+            self._write(list(self._writing.values()))
+        with self._rows_lock:
+            self._writing = {}
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for loop, future in waiters:
+            by_loop.setdefault(loop, []).append(future)
+        for loop, futures in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, futures)
+            except RuntimeError:  # that loop is closed: nobody waits any more
+                pass
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
         try:
             db = self._connect()
             db.execute("BEGIN IMMEDIATE")
@@ -197,14 +264,20 @@ class ResponseCache:
 
     def __len__(self) -> int:
         with self._lock:
-            self._commit()
+            self._commit_locked()
             row = self._connect().execute("SELECT COUNT(*) FROM responses").fetchone()
         return int(row[0])
 
     def close(self) -> None:
-        """Commit what is pending and close the database connection (it reopens on next use)."""
+        """Stop the writer, commit what is left and close the connection (it reopens on use)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._stop.set()
+            self._wake.set()
+            writer.join()
+            self._stop.clear()
         with self._lock:
-            self._commit()
+            self._commit_locked()
             db, self._db = self._db, None
             self._prefetched.clear()
             self._absent.clear()

@@ -212,7 +212,9 @@ class CallRunner:
             else:
                 if cache is not None:
                     model = str(identity.get("model", ""))
-                    cache.put(key, backend.name, model, CachedResponse(response.text, tokens))
+                    await cache.store(
+                        key, backend.name, model, CachedResponse(response.text, tokens)
+                    )
                 verdict = backend.parse(response)
                 return verdict.model_copy(update={"latency_s": latency, "tokens": tokens})
             finally:

@@ -148,25 +148,27 @@ def test_processes_creating_a_new_cache_at_once(tmp_path: Path) -> None:
             ]
 
 
-def test_answers_of_one_loop_pass_are_committed_together(tmp_path: Path) -> None:
+def test_in_a_loop_put_queues_for_the_writer_thread_which_commits_in_one_go(
+    tmp_path: Path,
+) -> None:
     cache = ResponseCache(tmp_path)
     statements: list[str] = []
     cache._connect().set_trace_callback(statements.append)
     reader = ResponseCache(tmp_path)  # another process's view of the file
 
-    async def answers() -> tuple[int, CachedResponse | None, int]:
-        for i in range(10):
-            cache.put(f"k{i}", "mistral", "m", CachedResponse(f"text {i}", i))
-        before = len(reader), cache.get("k3"), 0  # pending: not in the file, but get() sees it
-        await asyncio.sleep(0)  # one pass of the loop
-        return before[0], before[1], len(reader)
+    async def answers() -> CachedResponse | None:
+        with cache._lock:  # the file is busy: put() must not wait for it
+            for i in range(10):
+                cache.put(f"k{i}", "mistral", "m", CachedResponse(f"text {i}", i))
+            assert len(reader) == 0  # queued, not in the file yet
+            return cache.get("k3")  # but this cache answers from its queue
 
-    in_file_before, seen, in_file_after = asyncio.run(answers())
+    assert asyncio.run(answers()) == CachedResponse("text 3", 3)
+    cache.close()  # the writer has committed, or close() does
 
-    assert (in_file_before, seen, in_file_after) == (0, CachedResponse("text 3", 3), 10)
-    assert sum(s.startswith("BEGIN") for s in statements) == 1
+    assert len(reader) == 10
+    assert sum(s.startswith("BEGIN") for s in statements) == 1  # one transaction for all ten
     assert sum(s.startswith("INSERT") for s in statements) == 10
-    cache.close()
     reader.close()
 
 
@@ -192,3 +194,41 @@ def test_a_failed_commit_is_counted_not_raised(tmp_path: Path) -> None:
     assert cache.unstored == 2
     assert cache.unstored_error is not None and "NOT NULL constraint failed" in cache.unstored_error
     cache.close()
+
+
+def test_store_returns_once_committed_and_one_pass_shares_a_transaction(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    statements: list[str] = []
+    cache._connect().set_trace_callback(statements.append)
+    reader = ResponseCache(tmp_path)  # another process's view of the file
+
+    async def calls() -> list[int]:
+        async def one(i: int) -> int:
+            await cache.store(f"k{i}", "mistral", "m", CachedResponse(f"text {i}", i))
+            return len(reader)  # committed by the time store returns
+
+        return await asyncio.gather(*(one(i) for i in range(8)))
+
+    seen = asyncio.run(calls())
+
+    assert seen == [8] * 8  # the eight stores of one pass went in together
+    assert sum(s.startswith("BEGIN") for s in statements) == 1
+    cache.close()
+    reader.close()
+
+
+def test_a_cancelled_store_still_commits_its_row(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+
+    async def cancelled() -> None:
+        with cache._lock:  # the file is busy, so the store is still waiting when cancelled
+            task = asyncio.ensure_future(cache.store("k", "mistral", "m", CachedResponse("t", 1)))
+            await asyncio.sleep(0)
+            task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled())
+    cache.close()
+
+    assert ResponseCache(tmp_path).get("k") == CachedResponse("t", 1)
