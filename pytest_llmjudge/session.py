@@ -130,6 +130,8 @@ class EvalSession:
         # batches whose verdicts stream to the items as they arrive (no live progress line)
         self._flights: dict[RunKey, list[Flight]] = {}
         self._arrived = threading.Condition()
+        # the case an item waits for: only its verdict (or its batch's end) wakes the main thread
+        self._awaited: tuple[RunKey, str] | None = None
 
     def register(
         self,
@@ -203,8 +205,12 @@ class EvalSession:
         """Wait for one case's verdict from a batch in flight (cancel every batch on Ctrl-C)."""
         try:
             with self._arrived:
-                while case_id not in run.verdicts and not flight.future.done():
-                    self._arrived.wait(0.5)
+                self._awaited = (run.key, case_id)
+                try:
+                    while case_id not in run.verdicts and not flight.future.done():
+                        self._arrived.wait(0.5)
+                finally:
+                    self._awaited = None
         except BaseException:
             for flights in self._flights.values():
                 for other in flights:
@@ -214,6 +220,10 @@ class EvalSession:
         if flight.future.done() or flight.left <= 0:
             concurrent.futures.wait([flight.future])  # at most closing the client is left
             self._land(run.key, flight)
+
+    def _notify(self, _: object = None) -> None:
+        with self._arrived:
+            self._arrived.notify_all()
 
     def _land(self, key: RunKey, flight: Flight) -> None:
         """A finished (or cancelled) batch: its progress line, its notes, its error."""
@@ -272,7 +282,8 @@ class EvalSession:
             with self._arrived:
                 if flight is not None:
                     flight.left = left[0]
-                self._arrived.notify_all()
+                if self._awaited == (run.key, case.id) or not left[0]:
+                    self._arrived.notify_all()
 
         async def batch() -> dict[str, Verdict]:
             try:
@@ -298,6 +309,7 @@ class EvalSession:
             with self._arrived:  # on_verdict sees the flight once it exists
                 flight = Flight(self._loop.submit(batch()), {c.id for c in todo}, finish)
                 flight.left = left[0]
+            flight.future.add_done_callback(self._notify)  # a batch that failed or was cancelled
             self._flights.setdefault(run.key, []).append(flight)
             return
         try:
