@@ -5,10 +5,10 @@
 
 Starts ChatServer(latency=L, rate_429=P) on 127.0.0.1 (nothing leaves the machine) and prints:
 - wall time / ideal (N x L / C) and CPU per case of: `pytest` with the plugin over N cases
-  (items, cache, JSON report), a plain asyncio loop over the official SDK's
-  `chat.complete_async`, and `weave.Evaluation(...).evaluate(model)` over the SDK (without
-  weave.init it sends nothing); each runs in its own process, so its CPU is its own
-  (os.wait4), not the server's;
+  (items, cache, JSON report), a plain asyncio loop over the plugin's own chat client (the
+  floor for the plugin), a plain asyncio loop over the official SDK's `chat.complete_async`,
+  and `weave.Evaluation(...).evaluate(model)` over the SDK (without weave.init it sends
+  nothing); each runs in its own process, so its CPU is its own (os.wait4), not the server's;
 - the time of a fully cached rerun of the N cases;
 - collection time, per-item time and peak memory (ru_maxrss) of a --big case dataset, against a
   plain `@pytest.mark.parametrize` of the same rows (an instant function judge: no network);
@@ -143,6 +143,41 @@ async def main():
         c0, t0 = cpu(), time.perf_counter()
         await asyncio.gather(*(one(row) for row in ROWS[:N]))
         print(json.dumps({"wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
+
+asyncio.run(main())
+"""
+
+CLIENT_LOOP = """
+import asyncio, json, os, resource, sys, time
+from pytest_llmjudge.backends.chat_h11 import ChatH11
+
+N, C = int(sys.argv[1]), int(sys.argv[2])
+ROWS = [json.loads(line) for line in open(sys.argv[3])]
+
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+async def main():
+    sem = asyncio.Semaphore(C)
+    client = ChatH11(os.environ["MISTRAL_API_KEY"], os.environ["MISTRAL_SERVER_URL"], 60.0, C)
+
+    async def one(row):
+        async with sem:
+            premise, hypothesis = row["premise"], row["hypothesis"]
+            prompt = f"<document>{premise}</document><summary>{hypothesis}</summary>"
+            r = await client.complete({
+                "model": "bench-model", "messages": [{"role": "user", "content": prompt}],
+                "response_format": {"type": "json_object"}, "temperature": 0.0,
+                "max_tokens": 256})
+            return json.loads(r.text)["consistency"]
+
+    c0, t0 = cpu(), time.perf_counter()
+    await asyncio.gather(*(one(row) for row in ROWS[:N]))
+    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
+    await client.aclose()
 
 asyncio.run(main())
 """
@@ -380,12 +415,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return got
 
-        sdk = loop_row(
-            "asyncio loop over the SDK",
-            "sdk_loop.py",
-            SDK_LOOP,
-            "loop only",
-        )
+        loop_row("asyncio loop over ChatH11", "client_loop.py", CLIENT_LOOP, "loop only")
+        sdk = loop_row("asyncio loop over the SDK", "sdk_loop.py", SDK_LOOP, "loop only")
         if args.no_weave:
             print("  weave.Evaluation over the SDK:  skipped (--no-weave)")
         elif importlib.util.find_spec("weave") is None:
