@@ -85,17 +85,21 @@ class ChatH11:
 
     def __init__(self, api_key: str | None, server_url: str, timeout_s: float, pool: int = 32):
         url = urlsplit(server_url.rstrip("/"))
-        self.url = server_url.rstrip("/") + CHAT_PATH
         self.headers = request_headers(api_key)
         self._tls = url.scheme == "https"
         self._host = url.hostname or ""
-        self._port = url.port or (443 if self._tls else 80)
+        try:
+            port = url.port
+        except ValueError:  # a port that is not a number
+            port = None
+            self._host = ""
+        self._port = port or (443 if self._tls else 80)
         self._netloc = url.netloc.rpartition("@")[2]
         self._target = url.path + CHAT_PATH
         self._invalid = (
             None
             if url.scheme in ("http", "https") and self._host
-            else f"invalid server URL {server_url!r}: expected http://HOST or https://HOST"
+            else f"invalid server URL {server_url!r}: expected http[s]://HOST[:PORT][/PATH]"
         )
         self._timeout_s = timeout_s
         self._pool = max(pool, 20)

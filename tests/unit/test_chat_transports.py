@@ -221,3 +221,19 @@ def test_h11_reuses_connections_and_drops_one_the_server_closed() -> None:
     answers = asyncio.run(go(port))
 
     assert [a.text for a in answers] == [answers[0].text] * 4
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1", "127.0.0.1:8000", "http://127.0.0.1:port"])
+def test_h11_names_a_server_url_it_cannot_use(url: str) -> None:
+    error = call(url, "h11")
+
+    assert isinstance(error, CallError) and error.permanent
+    assert error.message == (f"invalid server URL {url!r}: expected http[s]://HOST[:PORT][/PATH]")
+
+
+def test_h11_keeps_the_server_urls_path_prefix() -> None:
+    with ChatServer(api_key=KEY) as server:
+        error = call(server.url + "/proxy", "h11")
+
+    assert isinstance(error, CallError) and error.status == 404  # POST /proxy/v1/chat/completions
+    assert "no route /proxy/v1/chat/completions" in error.message
