@@ -115,12 +115,15 @@ def test_plain(row):
     assert answer(row) == row["target"]
 """
 
-SDK_LOOP = """
+# The start of the three loop scripts (loop_row adds it): the rows, the request, a CPU clock and
+# a timed gather of the rows, C at a time.
+LOOP_HEAD = """
 import asyncio, json, os, resource, sys, time
-from mistralai.client import Mistral
 
 N, C = int(sys.argv[1]), int(sys.argv[2])
-ROWS = [json.loads(line) for line in open(sys.argv[3])]
+ROWS = [json.loads(line) for line in open(sys.argv[3])][:N]
+REQUEST = {"model": "bench-model", "response_format": {"type": "json_object"},
+           "temperature": 0.0, "max_tokens": 256}
 
 
 def cpu():
@@ -128,84 +131,69 @@ def cpu():
     return r.ru_utime + r.ru_stime
 
 
-async def main():
+def messages(premise, hypothesis):
+    content = f"<document>{premise}</document><summary>{hypothesis}</summary>"
+    return [{"role": "user", "content": content}]
+
+
+async def timed(one):
     sem = asyncio.Semaphore(C)
+
+    async def limited(row):
+        async with sem:
+            return await one(row)
+
+    c0, t0 = cpu(), time.perf_counter()
+    await asyncio.gather(*(limited(row) for row in ROWS))
+    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
+"""
+
+SDK_LOOP = """
+from mistralai.client import Mistral
+
+
+async def main():
     async with Mistral(api_key=os.environ["MISTRAL_API_KEY"],
                        server_url=os.environ["MISTRAL_SERVER_URL"]) as client:
         async def one(row):
-            async with sem:
-                premise, hypothesis = row["premise"], row["hypothesis"]
-                prompt = f"<document>{premise}</document><summary>{hypothesis}</summary>"
-                r = await client.chat.complete_async(
-                    model="bench-model", messages=[{"role": "user", "content": prompt}],
-                    response_format={"type": "json_object"}, temperature=0.0, max_tokens=256)
-                return json.loads(r.choices[0].message.content)["consistency"]
-        c0, t0 = cpu(), time.perf_counter()
-        await asyncio.gather(*(one(row) for row in ROWS[:N]))
-        print(json.dumps({"wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
+            r = await client.chat.complete_async(
+                messages=messages(row["premise"], row["hypothesis"]), **REQUEST)
+            return json.loads(r.choices[0].message.content)["consistency"]
+
+        await timed(one)
 
 asyncio.run(main())
 """
 
 CLIENT_LOOP = """
-import asyncio, json, os, resource, sys, time
 from pytest_llmjudge.backends.chat_h11 import ChatH11
-
-N, C = int(sys.argv[1]), int(sys.argv[2])
-ROWS = [json.loads(line) for line in open(sys.argv[3])]
-
-
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 async def main():
-    sem = asyncio.Semaphore(C)
     client = ChatH11(os.environ["MISTRAL_API_KEY"], os.environ["MISTRAL_SERVER_URL"], 60.0, C)
 
     async def one(row):
-        async with sem:
-            premise, hypothesis = row["premise"], row["hypothesis"]
-            prompt = f"<document>{premise}</document><summary>{hypothesis}</summary>"
-            r = await client.complete({
-                "model": "bench-model", "messages": [{"role": "user", "content": prompt}],
-                "response_format": {"type": "json_object"}, "temperature": 0.0,
-                "max_tokens": 256})
-            return json.loads(r.text)["consistency"]
+        r = await client.complete(
+            {"messages": messages(row["premise"], row["hypothesis"]), **REQUEST})
+        return json.loads(r.text)["consistency"]
 
-    c0, t0 = cpu(), time.perf_counter()
-    await asyncio.gather(*(one(row) for row in ROWS[:N]))
-    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
+    await timed(one)
     await client.aclose()
 
 asyncio.run(main())
 """
 
 WEAVE_EVAL = """
-import asyncio, json, os, resource, sys, time
 os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
 import weave
 from mistralai.client import Mistral
-
-N, C = int(sys.argv[1]), int(sys.argv[2])
-ROWS = [json.loads(line) for line in open(sys.argv[3])][:N]
-
-
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
 
 client = Mistral(api_key=os.environ["MISTRAL_API_KEY"], server_url=os.environ["MISTRAL_SERVER_URL"])
 
 
 @weave.op()
 async def model(premise: str, hypothesis: str) -> int:
-    prompt = f"<document>{premise}</document><summary>{hypothesis}</summary>"
-    r = await client.chat.complete_async(
-        model="bench-model", messages=[{"role": "user", "content": prompt}],
-        response_format={"type": "json_object"}, temperature=0.0, max_tokens=256)
+    r = await client.chat.complete_async(messages=messages(premise, hypothesis), **REQUEST)
     return json.loads(r.choices[0].message.content)["consistency"]
 
 
@@ -401,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         def loop_row(label: str, name: str, code: str, scope: str, **extra: str) -> Any:
             """Run a script over the cases; print its wall / ideal and CPU; its figures."""
             script = root / name
-            script.write_text(code)
+            script.write_text(LOOP_HEAD + code)
             command = [sys.executable, str(script), str(n), str(c), cases]
             run = spawn(command, root, {**env, **extra})
             if run["rc"] != 0:
