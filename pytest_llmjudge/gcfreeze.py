@@ -1,11 +1,11 @@
 """Keeps Python's cyclic garbage collector off what collection leaves alive, for the run.
 
 Collecting 10,000 cases leaves ~250,000 objects alive (pytest's items, the cases, their
-parameters) and every full collection re-scans all of them: ~65 ms each, a few per run, each
+parameters) and every full GC pass re-scans all of them: ~65 ms each, a few per run, each
 holding the GIL and so stalling the request loop. `freeze` moves the live objects into the
 permanent generation (`gc.freeze`, O(1)) around each llmjudge parametrization and at the end of
-collection; objects the run creates are collected as usual. `thaw` (at unconfigure, after pytest's
-own collection pass there) gives them back, so pytest's last cleanup pass scans everything and
+collection; objects the run creates are garbage-collected as usual. `thaw` (at unconfigure, after
+pytest's own GC pass there) gives them back, so pytest's last cleanup pass scans everything and
 reports unraisable exceptions as before. ini `llmjudge_freeze_gc = false` turns it off.
 """
 

@@ -231,4 +231,6 @@ def test_a_cancelled_store_still_commits_its_row(tmp_path: Path) -> None:
     asyncio.run(cancelled())
     cache.close()
 
-    assert ResponseCache(tmp_path).get("k") == CachedResponse("t", 1)
+    reopened = ResponseCache(tmp_path)
+    assert reopened.get("k") == CachedResponse("t", 1)
+    reopened.close()
