@@ -5,7 +5,8 @@ parses the answer (Content-Length or chunked, keep-alive or close), and this mod
 sockets: a pool of keep-alive connections per client, TLS through the `ssl` module's default
 context for https. Importing it costs ~5 ms where aiohttp, the transport it replaced, cost ~0.1 s
 (which the first request of every run waited for); bench/scale.py's plain loop over it runs at
-1.05x the ideal with ~0.16 ms of CPU per call (aiohttp, measured the same way: 1.08x, ~0.23 ms).
+1.05x the ideal with ~0.16 ms of CPU per call (aiohttp in the same kind of loop, measured before
+the switch: 1.08x, ~0.23 ms).
 The request (URL path, JSON body, Bearer auth, user-agent, JSON mode) is ChatHTTP's, and the answer
 goes through the same `read_completion` / `transport_error`, so both raise the same CallErrors.
 Unlike ChatHTTP (httpx reads HTTPS_PROXY), it connects to the server directly: behind a proxy,
