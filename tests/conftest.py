@@ -142,7 +142,19 @@ FAKE_KEY = "sk-fake-4f3c2b1a0987654321"
 
 
 @pytest.fixture
-def chat_project(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+def loopback_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No server URL, SDK telemetry, service-account token or proxy from the environment: a
+    request to a loopback server stays on loopback."""
+    isolated = ("MISTRAL_SERVER_URL", "MISTRAL_SDK_TELEMETRY", "MISTRAL_SA_TOKEN_PATH")
+    proxies = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+    for name in isolated + proxies:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def chat_project(
+    project: Project, monkeypatch: pytest.MonkeyPatch, loopback_env: None
+) -> Iterator[Project]:
     """A project evaluating a Mistral judge on 6 cases against `project.server`, a ChatServer
     started with a fake API key (MISTRAL_API_KEY and MISTRAL_SERVER_URL point at it)."""
     from pytest_llmjudge.testing import ChatServer
@@ -150,8 +162,6 @@ def chat_project(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     with ChatServer(api_key=FAKE_KEY) as server:
         monkeypatch.setenv("MISTRAL_API_KEY", FAKE_KEY)
         monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-            monkeypatch.delenv(name, raising=False)
         project.cases(make_rows([1, 0, 1, 0, 1, 0]))
         project.pytester.makepyfile(test_eval=MISTRAL_MODULE)
         project.server = server  # type: ignore[attr-defined]

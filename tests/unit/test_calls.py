@@ -35,10 +35,8 @@ OK = json.dumps({"reason": "supported", "consistency": 1})
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _env(monkeypatch: pytest.MonkeyPatch, loopback_env: None) -> None:
     monkeypatch.setenv("MISTRAL_API_KEY", KEY)
-    for name in ("MISTRAL_SERVER_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def cases(n: int) -> list[Case]:

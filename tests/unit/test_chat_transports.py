@@ -33,12 +33,8 @@ JUDGE = Judge(name="small", model="mistral-small-latest", temperature=0.2, max_t
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _env(monkeypatch: pytest.MonkeyPatch, loopback_env: None) -> None:
     monkeypatch.setenv("MISTRAL_API_KEY", KEY)
-    isolated = ("MISTRAL_SERVER_URL", "MISTRAL_SDK_TELEMETRY", "MISTRAL_SA_TOKEN_PATH")
-    proxies = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-    for name in isolated + proxies:  # no telemetry, no proxy: loopback stays loopback
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(params=TRANSPORTS)

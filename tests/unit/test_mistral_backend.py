@@ -46,12 +46,8 @@ def make_settings(**kwargs: Any) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _env(monkeypatch: pytest.MonkeyPatch, loopback_env: None) -> None:
     monkeypatch.setenv("MISTRAL_API_KEY", KEY)
-    isolated = ("MISTRAL_SERVER_URL", "MISTRAL_SDK_TELEMETRY", "MISTRAL_SA_TOKEN_PATH")
-    proxies = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-    for name in isolated + proxies:  # no telemetry, no proxy: loopback stays loopback
-        monkeypatch.delenv(name, raising=False)
 
 
 def completion(content: str, total_tokens: int = 42) -> dict[str, Any]:
