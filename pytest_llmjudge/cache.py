@@ -168,12 +168,12 @@ class ResponseCache:
         """Store (or overwrite) a response: committed before this returns, except inside a
         running event loop, where it is queued for the writer thread (see `store`)."""
         try:
-            asyncio.get_running_loop()
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
-            self._queue(key, backend, model, response)
+            loop = None
+        self._queue(key, backend, model, response, loop)
+        if loop is None:
             self.commit()
-            return
-        self._queue(key, backend, model, response, start_writer=True)
 
     async def store(self, key: str, backend: str, model: str, response: CachedResponse) -> None:
         """Store a response from a coroutine: the writer thread commits it with whatever else
@@ -181,7 +181,7 @@ class ResponseCache:
         `unstored`)."""
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
-        self._queue(key, backend, model, response, waiter=(loop, committed))
+        self._queue(key, backend, model, response, loop, committed)
         await committed
 
     def _queue(
@@ -190,26 +190,26 @@ class ResponseCache:
         backend: str,
         model: str,
         response: CachedResponse,
-        start_writer: bool = False,
-        waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None,
+        loop: asyncio.AbstractEventLoop | None,
+        committed: asyncio.Future[None] | None = None,
     ) -> None:
+        """Queue a row; inside `loop`, wake the writer when the loop's pass ends (once for the
+        rows of a pass); `committed` is resolved once the row is committed."""
         self._prefetched.pop(key, None)
         self._absent.discard(key)
         text = redact(response.text) if response.text is not None else None
         with self._rows_lock:
+            wake = loop is not None and not self._pending  # the first row since the last take
             self._pending[key] = (key, backend, model, text, response.tokens, time.time())
-            first_waiter = waiter is not None and not self._waiters
-            if waiter is not None:
-                self._waiters.append(waiter)
-            if (start_writer or waiter is not None) and self._writer is None:
+            if loop is not None and committed is not None:
+                self._waiters.append((loop, committed))
+            if wake and self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_behind, name="llmjudge-cache-writer", daemon=True
                 )
                 self._writer.start()
-        if start_writer:
-            self._wake.set()
-        elif waiter is not None and first_waiter:  # one wake for the stores of a loop pass
-            waiter[0].call_soon(self._wake.set)
+        if loop is not None and wake:
+            loop.call_soon(self._wake.set)
 
     def _write_behind(self) -> None:
         while True:
