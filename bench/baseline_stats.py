@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from pytest_llmjudge.metrics import compute_metrics
-from pytest_llmjudge.stats import cases_needed, mcnemar_exact
+from pytest_llmjudge.scoring.metrics import compute_metrics
+from pytest_llmjudge.scoring.stats import cases_needed, mcnemar_exact
 
 
 def metrics_cost() -> None:

@@ -27,8 +27,8 @@ from pytest_llmjudge import load_cases  # noqa: E402
 from pytest_llmjudge.backends.hf import HFBackend  # noqa: E402
 from pytest_llmjudge.finetune import FineTuner  # noqa: E402
 from pytest_llmjudge.finetune.hf import SMOLLM2_ALIAS, base_folder, load, missing_extra  # noqa: E402
+from pytest_llmjudge.model.verdict import parse_verdict  # noqa: E402
 from pytest_llmjudge.settings import FineTuneSettings, Settings  # noqa: E402
-from pytest_llmjudge.verdict import parse_verdict  # noqa: E402
 
 CACHE = ROOT / ".llmjudge" / "artifacts"
 

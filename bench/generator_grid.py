@@ -22,13 +22,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 from pytest_llmjudge import GenDataset, Generator, local_judge  # noqa: E402
-from pytest_llmjudge.calls import CallContext  # noqa: E402
+from pytest_llmjudge.calls.loop import LoopThread  # noqa: E402
+from pytest_llmjudge.calls.reliable import CallContext  # noqa: E402
+from pytest_llmjudge.evaluation.generators import GenSession  # noqa: E402
 from pytest_llmjudge.finetune.hf import SMOLLM2_ALIAS, missing_extra  # noqa: E402
-from pytest_llmjudge.generation.report import gen_summary_lines  # noqa: E402
-from pytest_llmjudge.generation.run import AnswerRef, GenRun, GenRunKey  # noqa: E402
-from pytest_llmjudge.generation.session import GenSession  # noqa: E402
-from pytest_llmjudge.generation.spec import sampling_grid  # noqa: E402
-from pytest_llmjudge.runner import LoopThread  # noqa: E402
+from pytest_llmjudge.model.gen_run import AnswerRef, GenRun, GenRunKey  # noqa: E402
+from pytest_llmjudge.model.generator import sampling_grid  # noqa: E402
+from pytest_llmjudge.outputs.gen_report import gen_summary_lines  # noqa: E402
 from pytest_llmjudge.settings import Settings  # noqa: E402
 
 ARTIFACTS = ROOT / ".llmjudge" / "artifacts"

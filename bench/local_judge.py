@@ -26,7 +26,7 @@ from pytest_llmjudge.local import (  # noqa: E402
     train,
 )
 from pytest_llmjudge.local.features import analyse_document  # noqa: E402
-from pytest_llmjudge.metrics import compute_metrics  # noqa: E402
+from pytest_llmjudge.scoring.metrics import compute_metrics  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TRAIN = DATA / "fib-train.jsonl"

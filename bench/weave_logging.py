@@ -13,9 +13,12 @@ import os
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
-from pytest_llmjudge.integrations.weave import log_in_subprocess, timeout_for
-from pytest_llmjudge.integrations.weave_stub import WeaveStub
+from pytest_llmjudge.outputs.weave import log_in_subprocess, timeout_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the W&B stand-in
+from fakes.weave_server import WeaveStub  # noqa: E402
 
 
 def payload(n: int) -> list[dict]:  # type: ignore[type-arg]

@@ -10,10 +10,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .dataset import Case, Dataset, FieldMap, load_cases
-    from .errors import ConfigError, DatasetError, LLMJudgeError
-    from .generation import GenCase, GenDataset, Generator, Sampling, load_gen_cases
-    from .judge import (
+    from pytest_llmjudge.errors import ConfigError, DatasetError, LLMJudgeError
+    from pytest_llmjudge.model.dataset import Case, Dataset, FieldMap, load_cases
+    from pytest_llmjudge.model.gen_dataset import GenCase, GenDataset, load_gen_cases
+    from pytest_llmjudge.model.generator import Generator, Sampling
+    from pytest_llmjudge.model.judge import (
         Example,
         Judge,
         draw_examples,
@@ -22,14 +23,15 @@ if TYPE_CHECKING:
         local_judge,
         prompted_judge,
     )
-    from .thresholds import Threshold, parse_threshold
-    from .verdict import Verdict, parse_verdict
+    from pytest_llmjudge.model.verdict import Verdict, parse_verdict
+    from pytest_llmjudge.scoring.thresholds import Threshold, parse_threshold
 
 _EXPORTS = {
-    "dataset": ("Case", "Dataset", "FieldMap", "load_cases"),
+    "model.dataset": ("Case", "Dataset", "FieldMap", "load_cases"),
     "errors": ("ConfigError", "DatasetError", "LLMJudgeError"),
-    "generation": ("GenCase", "GenDataset", "Generator", "Sampling", "load_gen_cases"),
-    "judge": (
+    "model.gen_dataset": ("GenCase", "GenDataset", "load_gen_cases"),
+    "model.generator": ("Generator", "Sampling"),
+    "model.judge": (
         "Example",
         "Judge",
         "draw_examples",
@@ -38,8 +40,8 @@ _EXPORTS = {
         "local_judge",
         "prompted_judge",
     ),
-    "thresholds": ("Threshold", "parse_threshold"),
-    "verdict": ("Verdict", "parse_verdict"),
+    "scoring.thresholds": ("Threshold", "parse_threshold"),
+    "model.verdict": ("Verdict", "parse_verdict"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

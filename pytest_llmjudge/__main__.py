@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from . import regate
+from pytest_llmjudge.outputs import regate
 
 _USAGE = "usage: python -m pytest_llmjudge regate REPORT [options]  (regate --help for more)"
 

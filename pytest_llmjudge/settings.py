@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .thresholds import Threshold
+from pytest_llmjudge.scoring.thresholds import Threshold
 
 if TYPE_CHECKING:
-    from .thresholds import Tolerance
+    from pytest_llmjudge.scoring.thresholds import Tolerance
 
 UnscoredPolicy = Literal["wrong", "exclude"]
 CacheMode = Literal["use", "refresh", "off", "replay"]

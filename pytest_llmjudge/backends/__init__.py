@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..dataset import Case
-from ..errors import ConfigError
-from ..judge import Judge
-from ..settings import Settings
-from ..verdict import Verdict
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.settings import Settings
 
 
 class Backend(Protocol):
@@ -32,19 +32,19 @@ BACKENDS = ("mistral", "local", "function", "hf")
 def create_backend(judge: Judge, settings: Settings) -> Backend:
     """The backend that runs `judge`."""
     if judge.backend == "mistral":
-        from .mistral import MistralBackend
+        from pytest_llmjudge.backends.mistral import MistralBackend
 
         return MistralBackend(judge, settings)
     if judge.backend == "local":
-        from .local import LocalBackend
+        from pytest_llmjudge.backends.local import LocalBackend
 
         return LocalBackend(judge, settings)
     if judge.backend == "hf":
-        from .hf import HFBackend
+        from pytest_llmjudge.backends.hf import HFBackend
 
         return HFBackend(judge, settings)
     if judge.backend == "function":
-        from .function import FunctionBackend
+        from pytest_llmjudge.backends.function import FunctionBackend
 
         return FunctionBackend(judge)
     raise ConfigError(

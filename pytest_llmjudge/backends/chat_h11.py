@@ -23,9 +23,14 @@ from urllib.parse import urlsplit
 
 import h11
 
-from ..calls import ModelResponse
-from ..errors import CallError
-from .chat_http import CHAT_PATH, read_completion, request_headers, transport_error
+from pytest_llmjudge.backends.chat_http import (
+    CHAT_PATH,
+    read_completion,
+    request_headers,
+    transport_error,
+)
+from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.errors import CallError
 
 _READ = 65536
 

@@ -17,10 +17,10 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ..calls import ModelResponse
-from ..errors import CallError
-from ..retry import parse_retry_after
-from ..secrets import redact
+from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.retry import parse_retry_after
+from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.errors import CallError
 
 CHAT_PATH = "/v1/chat/completions"
 INVALID = "Response validation failed"

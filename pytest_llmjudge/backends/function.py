@@ -5,10 +5,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ..dataset import Case
-from ..errors import ConfigError
-from ..judge import Judge
-from ..verdict import Verdict, parse_verdict
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.verdict import Verdict, parse_verdict
 
 
 class FunctionBackend:

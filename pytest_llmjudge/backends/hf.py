@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..dataset import Case
-from ..errors import ConfigError
-from ..judge import Judge
-from ..settings import Settings
-from ..verdict import Verdict, parse_verdict
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.verdict import Verdict, parse_verdict
+from pytest_llmjudge.settings import Settings
 
 _LOCK = threading.Lock()  # one generation at a time: a CPU model gains nothing from threads
 _LOADED: dict[tuple[str, str], tuple[Any, Any]] = {}  # the last model loaded, reused by batches
@@ -36,7 +36,7 @@ class HFBackend:
         self._max_length = int(options.get("max_length", 256))
 
     def unavailable(self) -> str | None:
-        from ..finetune.hf import missing_extra
+        from pytest_llmjudge.finetune.hf import missing_extra
 
         reason = missing_extra(self._base)
         if reason is None and not self._adapter.exists():
@@ -44,7 +44,7 @@ class HFBackend:
         return reason
 
     def _model(self) -> tuple[Any, Any]:
-        from ..finetune.hf import load
+        from pytest_llmjudge.finetune.hf import load
 
         key = (self._base, str(self._adapter))
         if key not in _LOADED:
@@ -58,7 +58,7 @@ class HFBackend:
     def _generate(self, case: Case) -> tuple[str, int, float]:
         import torch
 
-        from ..finetune.hf import MAX_NEW_TOKENS, prompt_ids
+        from pytest_llmjudge.finetune.hf import MAX_NEW_TOKENS, prompt_ids
 
         with _LOCK:
             started = time.perf_counter()

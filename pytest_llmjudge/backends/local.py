@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..dataset import Case
-from ..errors import ConfigError, DatasetError
-from ..judge import Judge
-from ..local import LocalJudgeModel, TrainInfo, TrainingSource, load_or_train
-from ..settings import Settings
-from ..verdict import Verdict
+from pytest_llmjudge.errors import ConfigError, DatasetError
+from pytest_llmjudge.local import LocalJudgeModel, TrainInfo, TrainingSource, load_or_train
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.settings import Settings
 
 
 class LocalBackend:

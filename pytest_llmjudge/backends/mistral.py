@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..calls import ModelResponse
-from ..dataset import Case
-from ..errors import CallError
-from ..judge import Judge
-from ..retry import parse_retry_after
-from ..secrets import redact
-from ..settings import Settings
-from ..verdict import Verdict, parse_verdict
+from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.retry import parse_retry_after
+from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.errors import CallError
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.verdict import Verdict, parse_verdict
+from pytest_llmjudge.settings import Settings
 
 API_KEY_ENV = "MISTRAL_API_KEY"
 SERVER_URL_ENV = "MISTRAL_SERVER_URL"
@@ -114,7 +114,7 @@ class MistralBackend:
 
     def _http(self) -> Any:
         if self._chat is None and self.transport == "h11" and self._async_client is None:
-            from .chat_h11 import ChatH11
+            from pytest_llmjudge.backends.chat_h11 import ChatH11
 
             self._chat = ChatH11(
                 self._key,
@@ -123,7 +123,7 @@ class MistralBackend:
                 pool=self._settings.concurrency,
             )
         if self._chat is None:
-            from .chat_http import ChatHTTP
+            from pytest_llmjudge.backends.chat_http import ChatHTTP
 
             self._chat = ChatHTTP(
                 self._key,

@@ -4,8 +4,8 @@ The pytest glue is `fixture.py` (the `llmjudge_finetune` fixture and its options
 here is plain library code: `FineTuner` can be used without pytest.
 """
 
-from .registry import Entry, Registry
-from .spec import (
+from pytest_llmjudge.finetune.registry import Entry, Registry
+from pytest_llmjudge.finetune.spec import (
     FineTuneError,
     FineTuneFailed,
     FineTuneMissing,
@@ -15,7 +15,7 @@ from .spec import (
     fingerprint,
     record,
 )
-from .tuner import FineTuner
+from pytest_llmjudge.finetune.tuner import FineTuner
 
 __all__ = [
     "Entry",

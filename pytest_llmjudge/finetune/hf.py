@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..judge import Judge
-from .progress import Progress
-from .spec import FineTuneSpec, Records
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.finetune.progress import Progress
+from pytest_llmjudge.finetune.spec import FineTuneSpec, Records
+from pytest_llmjudge.model.judge import Judge
 
 RECIPE = "hf-lora-sft-1"
 HF_EXTRA = "pytest-llmjudge[hf]"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..judge import Judge
-from .progress import Progress
-from .spec import FineTuneFailed, FineTuneSpec
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.finetune.progress import Progress
+from pytest_llmjudge.finetune.spec import FineTuneFailed, FineTuneSpec
+from pytest_llmjudge.model.judge import Judge
 
 RECIPE = "local-lexical-1"
 MODEL = "local-lexical"
@@ -33,7 +33,11 @@ def train(
     force: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Train (or, unless `force`, load the unchanged) local judge; returns artifact and metrics."""
-    from ..local import TrainingSource, fingerprint, load_or_train  # numpy, scikit-learn: lazily
+    from pytest_llmjudge.local import (  # numpy, scikit-learn: lazily
+        TrainingSource,
+        fingerprint,
+        load_or_train,
+    )
 
     sources = [TrainingSource(f.path, f.weight) for f in spec.train]
     chosen = {k: v for k, v in settings.items() if k != "seed"}

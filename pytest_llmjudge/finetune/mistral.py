@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
-from ..judge import Judge
-from ..secrets import redact
-from .progress import WANDB_KEY_ENV, Progress
+from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.finetune.progress import WANDB_KEY_ENV, Progress
+from pytest_llmjudge.model.judge import Judge
 
 if TYPE_CHECKING:
     import httpx  # imported when a job runs: the plugin imports this module at start-up
-from .spec import FineTuneError, FineTuneFailed, FineTuneSpec, Records
+from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneFailed, FineTuneSpec, Records
 
 RECIPE = "mistral-jobs-1"
 API_KEY_ENV = "MISTRAL_API_KEY"

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .spec import FineTuneError
+from pytest_llmjudge.finetune.spec import FineTuneError
 
 REGISTRY_FORMAT = "pytest-llmjudge/finetunes"
 REGISTRY_VERSION = 1

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..dataset import Case, load_cases
-from ..errors import ConfigError, LLMJudgeError
-from ..judge import Judge
+from pytest_llmjudge.errors import ConfigError, LLMJudgeError
+from pytest_llmjudge.model.dataset import Case, load_cases
+from pytest_llmjudge.model.judge import Judge
 
 BACKENDS = ("local", "hf", "mistral")
 FINGERPRINT_VERSION = 1

@@ -10,12 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..judge import Judge
-from ..settings import FineTuneSettings
-from . import hf, local, mistral
-from .progress import Progress, WandbLogger
-from .registry import Entry, Registry
-from .spec import (
+from pytest_llmjudge.finetune import hf, local, mistral
+from pytest_llmjudge.finetune.progress import Progress, WandbLogger
+from pytest_llmjudge.finetune.registry import Entry, Registry
+from pytest_llmjudge.finetune.spec import (
     FineTuneMissing,
     FineTuneSpec,
     Records,
@@ -25,6 +23,8 @@ from .spec import (
     fingerprint,
     prompt_judge,
 )
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.settings import FineTuneSettings
 
 if TYPE_CHECKING:
     import httpx  # imported lazily: the plugin imports this module at start-up

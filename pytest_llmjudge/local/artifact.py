@@ -14,9 +14,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pytest_llmjudge.dataset import load_cases
 from pytest_llmjudge.local.features import FEATURE_NAMES, FEATURES_VERSION
 from pytest_llmjudge.local.model import DEFAULT_C, LocalJudgeModel, TrainingRow, train
+from pytest_llmjudge.model.dataset import load_cases
 
 ARTIFACT_FORMAT = "pytest-llmjudge/local-judge"
 ARTIFACT_FORMAT_VERSION = 1

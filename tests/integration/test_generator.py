@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pytest_llmjudge.stats import wilson_interval
+from pytest_llmjudge.scoring.stats import wilson_interval
 
 MODULE = """
 import pytest

@@ -135,7 +135,9 @@ def test_a_run_with_llmjudge_items_loads_the_session(pytester: pytest.Pytester) 
     write_function_judge_eval(pytester)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
-    assert "pytest_llmjudge.session" in json.loads((pytester.path / "loaded.json").read_text())
+    assert "pytest_llmjudge.evaluation.session" in json.loads(
+        (pytester.path / "loaded.json").read_text()
+    )
     result.stdout.fnmatch_lines(["*llmjudge summary*", "f *cases *1 *"])
 
 

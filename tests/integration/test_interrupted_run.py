@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_llmjudge.cache import FILE_NAME
+from pytest_llmjudge.calls.cache import FILE_NAME
 
 N = 60
 

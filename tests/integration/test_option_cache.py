@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmjudge.cache import FILE_NAME
+from pytest_llmjudge.calls.cache import FILE_NAME
 
 DEFAULT_DB = ".llmjudge/cache/" + FILE_NAME
 

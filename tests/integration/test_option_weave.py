@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.weave_server import WeaveStub
 
-from pytest_llmjudge.integrations.weave import log_in_subprocess, weave_available
-from pytest_llmjudge.integrations.weave_stub import WeaveStub
+from pytest_llmjudge.outputs.weave import log_in_subprocess, weave_available
 
 needs_weave = pytest.mark.skipif(
     not weave_available(), reason="weave is not installed: pip install 'pytest-llmjudge[weave]'"
@@ -192,7 +192,7 @@ def test_weave_is_not_imported_without_the_option(project, pytester: pytest.Pyte
 
 
 def test_missing_weave_is_a_usage_error(project, pytester: pytest.Pytester, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import pytest_llmjudge.integrations.weave as integration
+    import pytest_llmjudge.outputs.weave as integration
 
     monkeypatch.setattr(integration, "weave_available", lambda: False)
     result = pytester.runpytest("--llmjudge-weave", "ent/proj")

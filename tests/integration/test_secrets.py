@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_llmjudge.cache import FILE_NAME
+from pytest_llmjudge.calls.cache import FILE_NAME
 from pytest_llmjudge.testing import ChatServer, completion
 
 KEY = "sk-secret-echo-5a4b3c2d1e0f9"

@@ -13,9 +13,9 @@ import respx
 
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.mistral import MistralBackend
-from pytest_llmjudge.batch import judge_with_batch_job
-from pytest_llmjudge.cache import CachedResponse, request_key
-from pytest_llmjudge.calls import CallContext
+from pytest_llmjudge.backends.mistral_batch import judge_with_batch_job
+from pytest_llmjudge.calls.cache import CachedResponse, request_key
+from pytest_llmjudge.calls.reliable import CallContext
 from pytest_llmjudge.settings import CallSettings, ScaleSettings, Settings
 
 KEY = "sk-batch-0123456789abcdef"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmjudge.progress import BatchProgress, format_duration, format_rate
-from pytest_llmjudge.verdict import Verdict
+from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.outputs.progress import BatchProgress, format_duration, format_rate
 
 SCORED = Verdict(prediction=1, reason="ok")
 UNSCORED = Verdict.unscored("model output is not JSON")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_llmjudge.budget import Budget, estimate_tokens, is_budget_cause
+from pytest_llmjudge.calls.budget import Budget, estimate_tokens, is_budget_cause
 
 
 def test_estimate_is_prompt_chars_over_four_plus_max_tokens() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmjudge.cache import FILE_NAME, CachedResponse, ResponseCache, request_key
+from pytest_llmjudge.calls.cache import FILE_NAME, CachedResponse, ResponseCache, request_key
 
 IDENTITY = {
     "backend": "mistral",
@@ -79,7 +79,7 @@ WRITER = textwrap.dedent(
     import sys
     import time
     from pathlib import Path
-    from pytest_llmjudge.cache import CachedResponse, ResponseCache
+    from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache
 
     folder, name, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     (folder / f"ready-{name}").touch()
@@ -117,7 +117,7 @@ OPENER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from pytest_llmjudge.cache import CachedResponse, ResponseCache
+    from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache
 
     folder, name = Path(sys.argv[1]), sys.argv[2]
     while not (folder.parent / "go").exists():

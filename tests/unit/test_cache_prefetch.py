@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_llmjudge.cache import CachedResponse, ResponseCache
+from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache
 
 
 def test_prefetch_reads_a_batch_then_get_answers_from_memory(tmp_path: Path) -> None:

@@ -22,9 +22,9 @@ import respx
 
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.mistral import MistralBackend
-from pytest_llmjudge.cache import FILE_NAME
-from pytest_llmjudge.calls import NOT_IN_CACHE, CallContext, CallRunner
-from pytest_llmjudge.runner import judge_batch
+from pytest_llmjudge.calls.cache import FILE_NAME
+from pytest_llmjudge.calls.loop import judge_batch
+from pytest_llmjudge.calls.reliable import NOT_IN_CACHE, CallContext, CallRunner
 from pytest_llmjudge.settings import CacheMode, CallSettings, Settings
 from pytest_llmjudge.testing import ChatServer
 

@@ -8,13 +8,13 @@ from fractions import Fraction
 
 import pytest
 
-from pytest_llmjudge.comparison import (
+from pytest_llmjudge.scoring.comparison import (
     CaseMismatchError,
     PairedCase,
     compare,
     comparison_lines,
 )
-from pytest_llmjudge.thresholds import Tolerance, merge_tolerances, parse_tolerance
+from pytest_llmjudge.scoring.thresholds import Tolerance, merge_tolerances, parse_tolerance
 
 
 def binomial_two_sided(fixed: int, broken: int) -> float:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_llmjudge import Case, Dataset, DatasetError, FieldMap, load_cases
-from pytest_llmjudge.dataset import stratified_sample
+from pytest_llmjudge.model.dataset import stratified_sample
 
 
 def row(i: int, target: int = 1, **extra: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from pytest_llmjudge.finetune import (
     build_records,
 )
 from pytest_llmjudge.finetune.progress import Progress, WandbLogger
-from pytest_llmjudge.prompts import FINE_TUNED
+from pytest_llmjudge.model.prompts import FINE_TUNED
 from pytest_llmjudge.settings import FineTuneSettings
 
 FAST = {"cv_folds": 0}

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from pytest_llmjudge.gating import check_threshold, check_thresholds, unresolved
-from pytest_llmjudge.metrics import compute_metrics
-from pytest_llmjudge.thresholds import parse_threshold
+from pytest_llmjudge.scoring.gating import check_threshold, check_thresholds, unresolved
+from pytest_llmjudge.scoring.metrics import compute_metrics
+from pytest_llmjudge.scoring.thresholds import parse_threshold
 
 Z95 = 1.959963984540054
 

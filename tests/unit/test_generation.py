@@ -9,20 +9,18 @@ from pathlib import Path
 import pytest
 
 from pytest_llmjudge import DatasetError, Generator, Judge, parse_threshold
+from pytest_llmjudge.backends.generators import EMPTY_ANSWER, FunctionGenerator, Job
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.generation import (
-    GenDataset,
-    GenFields,
-    Sampling,
+from pytest_llmjudge.evaluation.generators import RELEVANCY_PROMPT, relevancy_judge
+from pytest_llmjudge.model.gen_dataset import GenDataset, GenFields, load_gen_cases
+from pytest_llmjudge.model.generator import Sampling, sampling_grid
+from pytest_llmjudge.scoring.gen_metrics import (
+    Outcome,
     compute_gen_metrics,
+    content_words,
     lexical_relevancy,
-    load_gen_cases,
-    sampling_grid,
 )
-from pytest_llmjudge.generation.backends import EMPTY_ANSWER, FunctionGenerator, Job
-from pytest_llmjudge.generation.metrics import Outcome, content_words
-from pytest_llmjudge.generation.session import RELEVANCY_PROMPT, relevancy_judge
-from pytest_llmjudge.stats import wilson_interval
+from pytest_llmjudge.scoring.stats import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[2]
 

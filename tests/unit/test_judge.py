@@ -17,9 +17,9 @@ from pytest_llmjudge import (
     few_shot_judge,
     fine_tuned_judge,
     prompted_judge,
-    prompts,
 )
-from pytest_llmjudge.judge import fill, render_examples
+from pytest_llmjudge.model import prompts
+from pytest_llmjudge.model.judge import fill, render_examples
 
 CASE = Case(
     id="c1", premise="The meeting is on Monday.", hypothesis="The meeting is on Friday.", target=0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pytest_llmjudge.limiter import AdaptiveLimiter, RateLimiter
+from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
 
 
 def test_a_429_halves_the_limit_once_per_window() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmjudge.metrics import compute_metrics, effective_prediction
+from pytest_llmjudge.scoring.metrics import compute_metrics, effective_prediction
 
 
 def pairs(tp: int = 0, fp: int = 0, tn: int = 0, fn: int = 0, unscored: tuple[int, ...] = ()):

@@ -6,9 +6,14 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from pytest_llmjudge.github import append_step_summary, cell, step_summary_path, summary_lines
-from pytest_llmjudge.html import render_html
-from pytest_llmjudge.junit import case_properties, run_properties
+from pytest_llmjudge.outputs.github import (
+    append_step_summary,
+    cell,
+    step_summary_path,
+    summary_lines,
+)
+from pytest_llmjudge.outputs.html import render_html
+from pytest_llmjudge.outputs.junit import case_properties, run_properties
 
 HOSTILE = "<script>alert('x')</script> & <img src=x onerror=alert(1)>"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pytest_llmjudge import regate
 from pytest_llmjudge.__main__ import main as module_main
+from pytest_llmjudge.outputs import regate
 
 
 def cases(n: int, wrong: set[int]) -> list[dict[str, Any]]:

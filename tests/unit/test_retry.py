@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pytest_llmjudge.calls.retry import MAX_RETRY_AFTER_S, RetryPolicy, parse_retry_after
 from pytest_llmjudge.errors import CallError
-from pytest_llmjudge.retry import MAX_RETRY_AFTER_S, RetryPolicy, parse_retry_after
 
 
 def policy(tries: int = 5) -> RetryPolicy:

@@ -1,4 +1,4 @@
-"""Tests for pytest_llmjudge.stats; expected values are derived independently in each test."""
+"""Tests for pytest_llmjudge.scoring.stats; expected values are derived independently in each test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from pytest_llmjudge.stats import (
+from pytest_llmjudge.scoring.stats import (
     cases_needed,
     f1_interval,
     mcnemar_exact,

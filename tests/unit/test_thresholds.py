@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from pytest_llmjudge.thresholds import Threshold, merge, parse_threshold, thresholds_from
+from pytest_llmjudge.scoring.thresholds import Threshold, merge, parse_threshold, thresholds_from
 
 
 @pytest.mark.parametrize(

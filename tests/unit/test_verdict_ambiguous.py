@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_llmjudge.verdict import parse_verdict
+from pytest_llmjudge.model.verdict import parse_verdict
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,337 @@
+"""The Mistral Batch API: a judge's uncached requests as one batch job (no pytest imports).
+
+Lifecycle: upload a JSONL file (`purpose=batch`), one line per request with `custom_id` = the
+case id and the chat completion body; create a job (`POST /v1/batch/jobs`, endpoint
+`/v1/chat/completions`, the judge's model); poll `GET /v1/batch/jobs/{id}` until it ends,
+reporting progress; read the output file (and the error file) with `GET /v1/files/{id}/content`
+and map each line back by `custom_id`. A successful answer is stored in the response cache and
+parsed like any chat completion; a failed line, a line that never came (a job that FAILED, was
+CANCELLED or hit TIMEOUT_EXCEEDED) or an upload that failed becomes an unscored case with its
+cause.
+
+Plain httpx, not the SDK's batch and files methods: four small JSON endpoints need no pydantic
+models, respx mocks httpx directly, and a 10,000-line output is parsed once with `json`, not
+validated into SDK objects line by line.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from pytest_llmjudge.backends.chat_http import CHAT_PATH, read_completion, short, user_agent
+from pytest_llmjudge.calls.budget import estimate_tokens
+from pytest_llmjudge.calls.cache import CachedResponse, request_key
+from pytest_llmjudge.calls.reliable import CallContext, ModelResponse
+from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.errors import CallError
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.settings import Settings
+
+TERMINAL = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
+JSON_HEADERS = {"content-type": "application/json"}
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch job gave back.
+
+    Attributes:
+        job_id: the job's id (None when it was never created).
+        status: the job's final status (or UPLOAD_FAILED / CREATE_FAILED / POLL_FAILED).
+        verdicts: a verdict per case id that was sent (unscored ones carry their cause).
+        answered: how many lines came back with a usable chat completion.
+    """
+
+    job_id: str | None = None
+    status: str = ""
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    answered: int = 0
+
+
+class BatchClient:
+    """Files and batch jobs of one server, over an httpx client (injected in tests)."""
+
+    def __init__(
+        self, api_key: str | None, server_url: str, timeout_s: float, client: Any = None
+    ) -> None:
+        headers = {"accept": "application/json", "user-agent": user_agent()}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        self._client = client or httpx.AsyncClient(timeout=timeout_s)
+        self._base = server_url.rstrip("/")
+        self._headers = headers
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._client.request(
+                method, self._base + path, headers=self._headers, **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise CallError(redact(f"request failed: {type(exc).__name__}: {exc}")) from None
+        if response.status_code >= 400:
+            raise CallError(
+                redact(f"HTTP {response.status_code}: {short(response.text) or '(empty body)'}"),
+                status=response.status_code,
+            )
+        return response
+
+    async def upload(self, name: str, content: bytes) -> str:
+        """Upload a JSONL file with purpose=batch; its id."""
+        files = {"file": (name, content, "application/jsonl")}
+        response = await self._request("POST", "/v1/files", files=files, data={"purpose": "batch"})
+        return str(response.json()["id"])
+
+    async def create(self, file_id: str, model: str, timeout_hours: int) -> dict[str, Any]:
+        """Create a chat completion batch job over one input file."""
+        body = {
+            "input_files": [file_id],
+            "endpoint": CHAT_PATH,
+            "model": model,
+            "metadata": {"client": "pytest-llmjudge"},
+            "timeout_hours": timeout_hours,
+        }
+        response = await self._request("POST", "/v1/batch/jobs", json=body)
+        job: dict[str, Any] = response.json()
+        return job
+
+    async def job(self, job_id: str) -> dict[str, Any]:
+        """The job's current state."""
+        job: dict[str, Any] = (await self._request("GET", f"/v1/batch/jobs/{job_id}")).json()
+        return job
+
+    async def content(self, file_id: str) -> str:
+        """A file's content."""
+        return (await self._request("GET", f"/v1/files/{file_id}/content")).text
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()
+
+
+def request_lines(cases: Sequence[Case], body: Callable[[Case], dict[str, Any]]) -> bytes:
+    """The JSONL input of a batch job: one `{"custom_id", "body"}` line per case."""
+    lines = (json.dumps({"custom_id": c.id, "body": body(c)}) for c in cases)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def read_lines(text: str) -> dict[str, Any]:
+    """The lines of an output or error file, by custom_id (unreadable lines are skipped)."""
+    found: dict[str, Any] = {}
+    for line in text.splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("custom_id") is not None:
+            found[str(data["custom_id"])] = data
+    return found
+
+
+def line_response(line: dict[str, Any]) -> ModelResponse:
+    """The model response in one output line, or the CallError it carries."""
+    error = line.get("error")
+    response = line.get("response") or {}
+    status = response.get("status_code") if isinstance(response, dict) else None
+    if error:
+        message = error.get("message") if isinstance(error, dict) else error
+        code = f" (HTTP {status})" if isinstance(status, int) and status != 200 else ""
+        raise CallError(redact(f"batch line failed{code}: {short(str(message))}"), status=status)
+    if not isinstance(status, int):
+        raise CallError("batch line without a response", permanent=True)
+    body = response.get("body")
+    text = body if isinstance(body, str) else json.dumps(body)
+    return read_completion(status, JSON_HEADERS, text.encode("utf-8"))
+
+
+class BatchJob:
+    """Judges a run's uncached cases through one Mistral batch job (see the module doc).
+
+    Args:
+        backend: the run's MistralBackend (for the request body, identity and parsing).
+        client: the files and batch jobs client.
+        context: the session's call context (response cache, budget, sleep).
+        model: the judge's model.
+        poll_s: seconds between two polls.
+        timeout_hours: the job's timeout on the server.
+        on_status: receives one progress line per poll that changed something.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        client: BatchClient,
+        context: CallContext,
+        model: str,
+        poll_s: float,
+        timeout_hours: int = 24,
+        on_status: Callable[[str], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.client = client
+        self.context = context
+        self.model = model
+        self.poll_s = poll_s
+        self.timeout_hours = timeout_hours
+        self.on_status = on_status or (lambda line: None)
+        self._estimates: dict[str, int] = {}
+
+    def uncached(self, cases: Sequence[Case]) -> list[Case]:
+        """The cases the cache cannot answer (all of them in refresh mode)."""
+        context = self.context
+        if context.mode == "replay":
+            return []
+        keys = {c.id: request_key(self.backend.request_identity(c)) for c in cases}
+        cached = context.cached_keys(list(keys.values()))
+        return [c for c in cases if keys[c.id] not in cached]
+
+    async def run(self, cases: Sequence[Case]) -> BatchOutcome:
+        """Send `cases` as one job and wait for it; a verdict for every case sent."""
+        outcome = BatchOutcome()
+        sent = []
+        for case in cases:  # the budget counts a batch line like a request
+            self._estimates[case.id] = estimate_tokens(self.backend.request_identity(case))
+            refusal = self.context.budget.reserve(self._estimates[case.id])
+            if refusal is not None:
+                outcome.verdicts[case.id] = Verdict.unscored(refusal)
+            else:
+                sent.append(case)
+        if not sent:
+            return outcome
+        started = time.perf_counter()
+        try:
+            file_id = await self.client.upload(
+                "llmjudge-batch.jsonl", request_lines(sent, self.backend.chat_body)
+            )
+            job = await self.client.create(file_id, self.model, self.timeout_hours)
+        except CallError as exc:
+            outcome.status = "CREATE_FAILED"
+            return self._fail(outcome, sent, f"batch job not created: {exc.message}")
+        outcome.job_id = str(job.get("id"))
+        self.on_status(f"job {outcome.job_id}: {len(sent)} requests, {job.get('status')}")
+        try:
+            job = await self._wait(job)
+        except CallError as exc:
+            outcome.status = "POLL_FAILED"
+            cause = f"batch job {outcome.job_id} not followed to its end: {exc.message}"
+            return self._fail(outcome, sent, cause)
+        outcome.status = str(job.get("status"))
+        lines: dict[str, Any] = {}
+        for key in ("error_file", "output_file"):  # an output line beats an error line
+            if job.get(key):
+                try:
+                    lines.update(read_lines(await self.client.content(str(job[key]))))
+                except CallError as exc:
+                    self.on_status(f"job {outcome.job_id}: {key} unreadable: {exc.message}")
+        missing = f"batch job {outcome.job_id} ended {outcome.status}"
+        errors = _job_errors(job)
+        if errors:
+            missing += f" ({errors})"
+        for case in sent:
+            outcome.verdicts[case.id] = self._verdict(case, lines.get(case.id), missing)
+        outcome.answered = sum(1 for v in outcome.verdicts.values() if v.error is None)
+        elapsed = time.perf_counter() - started
+        self.on_status(
+            f"job {outcome.job_id}: {outcome.status} after {elapsed:.1f} s, "
+            f"{outcome.answered} of {len(sent)} answered"
+        )
+        return outcome
+
+    async def _wait(self, job: dict[str, Any]) -> dict[str, Any]:
+        last = None
+        while str(job.get("status")) not in TERMINAL:
+            await self.context.sleep(self.poll_s)
+            job = await self.client.job(str(job["id"]))
+            state = (job.get("status"), job.get("succeeded_requests"), job.get("failed_requests"))
+            if state != last:
+                last = state
+                self.on_status(
+                    f"job {job.get('id')}: {job.get('status')}, "
+                    f"{job.get('succeeded_requests') or 0} succeeded, "
+                    f"{job.get('failed_requests') or 0} failed "
+                    f"of {job.get('total_requests') or '?'}"
+                )
+        return job
+
+    def _verdict(self, case: Case, line: Any, missing: str) -> Verdict:
+        if line is None:
+            self.context.budget.settle(self._estimates[case.id], None)
+            return Verdict.unscored(f"{missing}: no result for this case")
+        try:
+            response = line_response(line)
+        except CallError as exc:
+            self.context.budget.settle(self._estimates[case.id], None)
+            return Verdict.unscored(redact(exc.message), raw=exc.raw)
+        self.context.budget.settle(self._estimates[case.id], response.tokens)
+        cache = self.context.cache
+        if cache is not None and self.context.mode != "off":
+            key = request_key(self.backend.request_identity(case))
+            cached = CachedResponse(response.text, response.tokens)
+            cache.put(key, self.backend.name, self.model, cached)
+        verdict: Verdict = self.backend.parse(response)
+        return verdict.model_copy(update={"tokens": response.tokens})
+
+    def _fail(self, outcome: BatchOutcome, cases: Sequence[Case], cause: str) -> BatchOutcome:
+        for case in cases:
+            self.context.budget.settle(self._estimates[case.id], None)
+            outcome.verdicts[case.id] = Verdict.unscored(redact(cause))
+        self.on_status(cause)
+        return outcome
+
+
+def _job_errors(job: dict[str, Any]) -> str:
+    errors = job.get("errors") or []
+    messages = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
+    return short("; ".join(messages), 200)
+
+
+async def judge_with_batch_job(
+    backend: Any,
+    cases: Sequence[Case],
+    context: CallContext,
+    settings: Settings,
+    on_status: Callable[[str], None] | None = None,
+    client: Any = None,
+) -> tuple[dict[str, Verdict], str | None]:
+    """Judge the cases the cache cannot answer through one batch job of `backend`'s server.
+
+    Returns the verdicts of the cases sent (the rest are answered from the cache by the usual
+    path) and a summary note (None when nothing was sent).
+    """
+    from pytest_llmjudge.backends.mistral import DEFAULT_SERVER_URL, server_url
+
+    judge = backend.judge_spec
+    batch = BatchClient(
+        backend.api_key,
+        server_url(judge, settings) or DEFAULT_SERVER_URL,
+        settings.timeout_s,
+        client=client,
+    )
+    job = BatchJob(
+        backend,
+        batch,
+        context,
+        judge.model,
+        settings.scale.batch_poll_s,
+        settings.scale.batch_timeout_hours,
+        on_status=on_status,
+    )
+    try:
+        todo = job.uncached(cases)
+        if not todo:
+            return {}, None
+        outcome = await job.run(todo)
+    finally:
+        await batch.aclose()
+    note = (
+        f"judge {judge.name}: batch job {outcome.job_id or '(none)'} {outcome.status}: "
+        f"{outcome.answered} of {len(todo)} requests answered"
+    )
+    return outcome.verdicts, redact(note)

@@ -1,0 +1,346 @@
+"""Reliable model calls: cache, budget, rate limits and retries around a backend's raw call.
+
+A backend that calls a model server (a `ModelBackend`) only makes one request and raises a typed
+`CallError` when it fails. This module owns everything around it, for every such backend alike:
+the response cache (looked up first, written as each answer arrives), the session's budget, the
+limits shared by every request to one server (adaptive concurrency after a 429, requests per
+second, tokens per minute), retries with backoff, and stopping a judge after a permanent error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pytest_llmjudge.calls.budget import Budget, estimate_tokens, is_budget_cause
+from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_key
+from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
+from pytest_llmjudge.calls.retry import RetryPolicy
+from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.errors import CallError
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.settings import Settings
+
+log = logging.getLogger("pytest_llmjudge")
+NOT_IN_CACHE = "not in cache (--llmjudge-cache replay)"
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ModelResponse:
+    """A model server's answer to one request.
+
+    Attributes:
+        text: the raw model output (None when the answer had none).
+        tokens: tokens the call used, when the server reported them.
+    """
+
+    text: str | None
+    tokens: int | None = None
+
+
+class ModelBackend(Protocol):
+    """A backend that calls a model server: one raw request per call, errors raised as CallError.
+
+    Attributes:
+        name: the backend's name, part of the cache key.
+        notes: lines for the summary.
+    """
+
+    name: str
+    notes: list[str]
+
+    def unavailable(self) -> str | None:
+        """Why this backend cannot call its server here (e.g. a missing API key), or None."""
+
+    def limit_key(self) -> str:
+        """What shares a rate limit: requests with the same key go to the same server."""
+
+    def request_identity(self, case: Case) -> dict[str, Any]:
+        """Everything that determines the answer to `case` (no secrets): the cache key's source."""
+
+    async def call(self, case: Case) -> ModelResponse:
+        """Send one request; raise CallError when it fails."""
+
+    def parse(self, response: ModelResponse) -> Verdict:
+        """The verdict in a response (unscored when ambiguous)."""
+
+    async def aclose(self) -> None:
+        """Release clients and connections."""
+
+
+def is_model_backend(backend: object) -> bool:
+    """Whether `backend` calls a model server through `call()` (and so is cached and retried)."""
+    return callable(getattr(backend, "call", None)) and callable(
+        getattr(backend, "request_identity", None)
+    )
+
+
+class CallContext:
+    """What all model calls of a session share: the cache, the budget, the limits, halts."""
+
+    def __init__(self, settings: Settings, sleep: Sleep = asyncio.sleep) -> None:
+        calls = settings.calls
+        self.settings = settings
+        self.mode = calls.cache
+        use_cache = calls.cache_dir is not None and calls.cache != "off"
+        self.cache = ResponseCache(calls.cache_dir) if use_cache and calls.cache_dir else None
+        self.budget = Budget(calls.max_requests, calls.max_tokens)
+        self.policy = RetryPolicy(tries=calls.retries)
+        self.sleep = sleep
+        self.halts: dict[tuple[str, str], CallError] = {}  # (server, model or "") -> cause
+        self._adaptive: dict[str, AdaptiveLimiter] = {}
+        self._rates: dict[str, RateLimiter] = {}
+
+    def adaptive(self, key: str) -> AdaptiveLimiter:
+        """The adaptive concurrency limit of one server."""
+        if key not in self._adaptive:
+            self._adaptive[key] = AdaptiveLimiter(self.settings.concurrency)
+        return self._adaptive[key]
+
+    def rate(self, key: str) -> RateLimiter:
+        """The request and token rate limit of one server."""
+        if key not in self._rates:
+            calls = self.settings.calls
+            self._rates[key] = RateLimiter(calls.rps, calls.tpm, sleep=self.sleep)
+        return self._rates[key]
+
+    def cached_keys(self, keys: list[str]) -> set[str]:
+        """Which request keys a run would answer from the cache."""
+        if self.cache is None or self.mode not in ("use", "replay"):
+            return set()
+        return self.cache.present(keys)
+
+    def close(self) -> None:
+        """Close the cache file."""
+        if self.cache is not None:
+            self.cache.close()
+
+
+@dataclass
+class BatchStats:
+    """What happened to the model calls of one batch."""
+
+    cases: int = 0
+    cached: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    causes: Counter[str] = field(default_factory=Counter)
+
+
+class CallRunner:
+    """Judges the cases of one batch through a ModelBackend, reliably (see the module doc)."""
+
+    def __init__(self, backend: ModelBackend, context: CallContext, label: str) -> None:
+        self.backend = backend
+        self.context = context
+        self.label = label
+        self.stats = BatchStats()
+        self._server = backend.limit_key()
+        self._unstored = context.cache.unstored if context.cache is not None else 0
+
+    def prefetch(self, cases: Iterable[Case]) -> None:
+        """Read a batch's cached answers with one query, before its cases are judged."""
+        cache, mode = self.context.cache, self.context.mode
+        if cache is not None and mode in ("use", "replay"):
+            cache.prefetch(request_key(self.backend.request_identity(c)) for c in cases)
+
+    async def judge(self, case: Case) -> Verdict:
+        """The verdict on `case`: from the cache, else from the server (never raises CallError)."""
+        self.stats.cases += 1
+        verdict = _scrub(await self._judge(case))
+        if verdict.error is not None:
+            halts = {h.message for h in self.context.halts.values()}
+            self.stats.causes[_cause_kind(verdict.error, halts)] += 1
+        return verdict
+
+    async def _judge(self, case: Case) -> Verdict:
+        context, backend = self.context, self.backend
+        identity = backend.request_identity(case)
+        key = request_key(identity)
+        cache = context.cache
+        if cache is not None and context.mode in ("use", "replay"):
+            hit = cache.get(key)
+            if hit is not None:
+                self.stats.cached += 1
+                verdict = backend.parse(ModelResponse(hit.text, hit.tokens))
+                return verdict.model_copy(update={"cached": True})
+        if context.mode == "replay":
+            return Verdict.unscored(NOT_IN_CACHE)
+        halt_keys = ((self._server, ""), (self._server, str(identity.get("model", ""))))
+        estimate = estimate_tokens(identity)
+        limiter, rate = context.adaptive(self._server), context.rate(self._server)
+        attempt = 0
+        while True:
+            attempt += 1
+            halted = next((context.halts[k] for k in halt_keys if k in context.halts), None)
+            if halted is not None:
+                return Verdict.unscored(f"not sent: the judge stopped after {halted.message}")
+            refusal = context.budget.reserve(estimate)
+            if refusal is not None:
+                return Verdict.unscored(refusal)
+            await rate.acquire(estimate)
+            tokens: int | None = None
+            try:
+                async with limiter.slot() as epoch:
+                    self.stats.requests += 1
+                    started = time.perf_counter()
+                    try:
+                        async with asyncio.timeout(context.settings.timeout_s):
+                            response = await backend.call(case)
+                    except TimeoutError:
+                        raise CallError(
+                            f"request timed out after {context.settings.timeout_s:g}s"
+                        ) from None
+                    except CallError as exc:
+                        if exc.status == 429:
+                            self.stats.rate_limited += 1
+                            limiter.on_rate_limit(epoch)
+                        raise
+                    latency = time.perf_counter() - started
+                    limiter.on_success()
+                    tokens = response.tokens
+            except CallError as exc:
+                error = exc
+            else:
+                if cache is not None:
+                    model = str(identity.get("model", ""))
+                    await cache.store(
+                        key, backend.name, model, CachedResponse(response.text, tokens)
+                    )
+                verdict = backend.parse(response)
+                return verdict.model_copy(update={"latency_s": latency, "tokens": tokens})
+            finally:
+                context.budget.settle(estimate, tokens)
+            message = redact(error.message)
+            if error.halts:
+                scope = halt_keys[0] if error.status in (401, 403) else halt_keys[1]
+                if scope not in context.halts:
+                    context.halts[scope] = CallError(message, error.status, permanent=True)
+                    log.warning("llmjudge: judge %s: %s; no further requests", self.label, message)
+                return Verdict.unscored(message, raw=_raw(error))
+            if not context.policy.retryable(error, attempt):
+                tries = f" (gave up after {attempt} tries)" if attempt > 1 else ""
+                return Verdict.unscored(message + tries, raw=_raw(error))
+            delay = context.policy.delay(error, attempt)
+            self.stats.retries += 1
+            log.debug("llmjudge: %s: %s; retry %d in %.2fs", self.label, message, attempt, delay)
+            await context.sleep(delay)
+
+    def notes(self, dataset: str) -> list[str]:
+        """Summary lines for this batch: cache use, a halt, an exhausted budget."""
+        s, context = self.stats, self.context
+        where = f"judge {self.label} on {dataset}"
+        notes = []
+        if s.cases:
+            extra = []
+            if s.retries:
+                extra.append(f"{s.retries} retried")
+            if s.rate_limited:
+                extra.append(f"{s.rate_limited} answered 429")
+            detail = f" ({', '.join(extra)})" if extra else ""
+            notes.append(
+                f"{where}: {s.cases} cases, {s.cached} from the cache, "
+                f"{s.requests} requests{detail}"
+            )
+        cache = context.cache
+        if cache is not None:
+            cache.commit()
+            if cache.unstored > self._unstored:
+                notes.append(
+                    f"{where}: {cache.unstored - self._unstored} answers could not be stored in "
+                    f"the response cache: {cache.unstored_error}"
+                )
+        for (server, _), error in context.halts.items():
+            if server == self._server and s.causes.get("halt"):
+                notes.append(
+                    f"judge {self.label}: {error.message}: a permanent error, so no "
+                    f"further requests were sent; {s.causes['halt']} cases unscored"
+                )
+                break
+        if s.causes.get("budget"):
+            budget = context.budget
+            limit = (
+                f"request budget of {budget.max_requests}"
+                if budget.max_requests is not None and budget.requests >= budget.max_requests
+                else f"token budget of {budget.max_tokens}"
+            )
+            notes.append(
+                f"FAILED budget: {where}: {limit} reached; {s.causes['budget']} cases unscored"
+            )
+        if s.causes.get("not cached"):
+            notes.append(f"{where}: {s.causes['not cached']} cases not in the cache (replay)")
+        return [redact(n) for n in notes]
+
+
+def _cause_kind(error: str, halts: set[str]) -> str:
+    if is_budget_cause(error):
+        return "budget"
+    if error in halts or error.startswith("not sent: the judge stopped"):
+        return "halt"
+    if error == NOT_IN_CACHE:
+        return "not cached"
+    return "other"
+
+
+def _scrub(verdict: Verdict) -> Verdict:
+    """The verdict with secrets masked wherever a server or model might have echoed one."""
+    texts = {"reason": verdict.reason, "error": verdict.error, "raw": verdict.raw}
+    changed = {k: redact(v) for k, v in texts.items() if v is not None and redact(v) != v}
+    return verdict.model_copy(update=changed) if changed else verdict
+
+
+def _raw(error: CallError) -> str | None:
+    return redact(error.raw) if error.raw is not None else None
+
+
+# backends whose judges call a model server; only these are estimated before a run (creating
+# any other backend may be costly: the local one trains when created)
+MODEL_BACKENDS = ("mistral",)
+
+
+def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext) -> list[str]:
+    """One line per run of a model judge: its cases, cached answers, requests and tokens."""
+    from pytest_llmjudge.backends import create_backend
+    from pytest_llmjudge.model.judge import Judge
+
+    lines = []
+    total_requests = total_tokens = 0
+    for run in runs:
+        judge = run.judge_ref
+        if not isinstance(judge, Judge) or judge.backend not in MODEL_BACKENDS or not run.cases:
+            continue
+        backend = create_backend(judge, settings)
+        if not is_model_backend(backend):
+            continue
+        identities = [backend.request_identity(case) for case in run.cases]  # type: ignore[attr-defined]
+        keys = [request_key(identity) for identity in identities]
+        cached = context.cached_keys(keys)
+        todo = [i for i, k in zip(identities, keys, strict=True) if k not in cached]
+        requests = 0 if context.mode == "replay" else len(todo)
+        tokens = 0 if context.mode == "replay" else sum(estimate_tokens(i) for i in todo)
+        total_requests += requests
+        total_tokens += tokens
+        hits = sum(1 for k in keys if k in cached)
+        lines.append(
+            f"judge {run.key.judge} on {run.key.dataset}: {len(keys)} cases, {hits} cached, "
+            f"{requests} requests, ~{tokens:,} tokens"
+        )
+    budget = context.budget
+    for limit, need, unit in (
+        (budget.max_requests, total_requests, "requests"),
+        (budget.max_tokens, total_tokens, "tokens"),
+    ):
+        if limit is not None and need > limit:
+            lines.append(
+                f"the estimate ({need:,} {unit}) exceeds the budget of {limit:,} {unit}: "
+                "cases past it will be unscored"
+            )
+    return lines

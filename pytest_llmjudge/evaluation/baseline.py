@@ -1,0 +1,119 @@
+"""Baselines: a judge role's verdicts and metrics on a dataset, stored as a syrupy JSON snapshot.
+
+`@pytest.mark.llmjudge(..., baseline=True)` compares every judge with its own stored baseline;
+`baseline="role"` compares every judge with the baseline of that role (e.g. the production
+judge), so a candidate judge is measured against what is deployed. Each run gets one extra test
+item, `<judge>-baseline` (`<judge>-<dataset>-baseline` with several datasets), placed after its
+cases. With `pytest --snapshot-update` that item records the baseline; without it, it compares.
+
+The snapshot lives next to the test, in `__snapshots__/<test module>/<test>[<role>-baseline].json`:
+the role's per-case verdicts (id, target, prediction, correct, reason) and its metrics, readable
+and reviewed in pull requests like code. This module is pure; the syrupy glue is in
+snapshots.py and is imported only when a baseline item runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.scoring.metrics import compute_metrics
+from pytest_llmjudge.settings import Settings
+
+if TYPE_CHECKING:
+    from pytest_llmjudge.evaluation.session import Run, RunKey
+
+SYRUPY_EXTRA = "pytest-llmjudge[baseline]"
+SNAPSHOT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """Which stored baseline a run is compared with.
+
+    Attributes:
+        role: the baseline's name: a judge name (baseline=True) or a role such as "production".
+        records: whether this run's judge records the role's baseline with --snapshot-update
+            (the judge named like the role, or the marker's only judge).
+        require_better: the promotion gate: demand a significant improvement.
+        prefix: "" or "<dataset>-" when the marker evaluates several datasets.
+    """
+
+    role: str
+    records: bool
+    require_better: bool = False
+    prefix: str = ""
+
+    @property
+    def snapshot_index(self) -> str:
+        """The snapshot's name inside the test's brackets: `<role>-[<dataset>-]baseline`."""
+        return f"{self.role}-{self.prefix}baseline"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (pytest-xdist workers send it to the controller)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BaselineRef:
+    """The parameter of a run's baseline item."""
+
+    run: RunKey
+    spec: BaselineSpec
+
+
+def baseline_spec(
+    role: str, judge: str, judges: Sequence[str], require_better: bool, prefix: str
+) -> BaselineSpec:
+    """The baseline spec of one judge's run under a marker's `baseline=`."""
+    records = role == judge or len(judges) == 1
+    return BaselineSpec(role, records, require_better, prefix)
+
+
+def baseline_item_id(judge: str, prefix: str) -> str:
+    """The test id of a run's baseline item (kept by `-k <judge>`)."""
+    return f"{judge}-{prefix}baseline"
+
+
+def snapshot_payload(run: Run, settings: Settings) -> dict[str, Any]:
+    """What a baseline snapshot stores: the run's per-case verdicts and its metrics."""
+    judged = [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
+    metrics = compute_metrics(
+        [(c.target, v.prediction) for c, v in judged], settings.positive, settings.unscored
+    )
+    judge = run.judge
+    spec = run.baseline
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "baseline": spec.role if spec else run.key.judge,
+        "judge": run.key.judge,
+        "model": judge.model if judge else None,
+        "dataset": run.key.dataset,
+        "metrics": metrics.model_dump(mode="json"),
+        "cases": [
+            {
+                "id": case.id,
+                "target": case.target,
+                "prediction": verdict.prediction,
+                "correct": verdict.prediction == case.target,
+                "reason": verdict.reason or verdict.error or "",
+            }
+            for case, verdict in judged
+        ],
+    }
+
+
+def snapshot_glue() -> ModuleType:
+    """The syrupy glue (snapshots.py); a missing syrupy is an error that names the extra."""
+    try:
+        from pytest_llmjudge.plugin import snapshots
+    except ImportError as exc:  # pragma: no cover - syrupy is installed with the test extra
+        if (exc.name or "").split(".")[0] != "syrupy":
+            raise
+        raise ConfigError(
+            f"baselines are stored as syrupy snapshots: pip install '{SYRUPY_EXTRA}'"
+        ) from None
+    return snapshots

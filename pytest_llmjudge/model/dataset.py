@@ -1,0 +1,231 @@
+"""Labelled JSONL datasets: validation, field mapping, stable case ids, limits and samples."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Protocol, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from pytest_llmjudge.errors import DatasetError
+
+
+class _Record(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Record)
+M = TypeVar("M", bound=BaseModel)
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_non_empty)]
+"""A text field of a case: a string that is not blank."""
+
+
+class Case(BaseModel):
+    """One labelled case: does `hypothesis` agree with `premise`? (`target` 1 = consistent)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    premise: Text
+    hypothesis: Text
+    target: int
+    source: str = Field(default="", description="file:line the case was read from")
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _binary(cls, value: Any) -> int:
+        if isinstance(value, bool) or value not in (0, 1):
+            raise ValueError(f"target must be 0 or 1, got {value!r}")
+        return int(value)
+
+
+class FieldMap(BaseModel):
+    """Names of the JSONL keys that hold each part of a case."""
+
+    model_config = ConfigDict(frozen=True)
+
+    premise: str = "premise"
+    hypothesis: str = "hypothesis"
+    target: str = "target"
+    id: str = "id"
+
+
+DEFAULT_FIELDS = FieldMap()
+
+
+class DatasetSource(BaseModel):
+    """Where a dataset is and which rows to take; shared by judge and generator datasets.
+
+    Attributes:
+        path: the JSONL file; relative paths are resolved against the declaring test file.
+        name: name used in ids and reports (default: the file stem).
+        limit: take only the first N rows.
+        sample: take a seeded sample of N rows.
+        seed: seed of the sample.
+        optional: skip (instead of failing) when the file does not exist.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    name: str | None = None
+    limit: int | None = Field(default=None, gt=0)
+    sample: int | None = Field(default=None, gt=0)
+    seed: int = 0
+    optional: bool = False
+
+    @property
+    def label(self) -> str:
+        """The dataset's name in ids and reports."""
+        return self.name or self.path.stem
+
+    def resolved(self, base: Path) -> Self:
+        """This dataset with its path made absolute relative to `base`."""
+        return (
+            self if self.path.is_absolute() else self.model_copy(update={"path": base / self.path})
+        )
+
+
+class Dataset(DatasetSource):
+    """A labelled JSONL dataset as declared by a user (see DatasetSource); the sample is
+    stratified by target.
+
+    Attributes:
+        fields: mapping of JSONL keys onto case fields.
+    """
+
+    fields: FieldMap = DEFAULT_FIELDS
+
+    def load(self) -> list[Case]:
+        """Read, validate and select the cases."""
+        cases = load_cases(self.path, self.fields)
+        if self.limit is not None:
+            cases = cases[: self.limit]
+        if self.sample is not None:
+            cases = stratified_sample(cases, self.sample, self.seed)
+        return cases
+
+
+def load_cases(path: Path | str, fields: FieldMap = DEFAULT_FIELDS) -> list[Case]:
+    """Read every case of a JSONL file; any bad row raises DatasetError naming file:line."""
+    return load_records(path, lambda where, lineno, row: _build_case(where, lineno, row, fields))
+
+
+def load_records(path: Path | str, build: Callable[[Path, int, dict[str, Any]], R]) -> list[R]:
+    """Read a JSONL file of records with ids (cases of any kind) through `build`.
+
+    `build(path, lineno, row)` turns one JSON object into a record (raising DatasetError);
+    this function owns what every dataset shares: reading, JSON, duplicate ids, emptiness.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DatasetError(path, None, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(path, None, f"cannot read file: {exc}") from None
+    records: list[R] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = build(path, lineno, _json_row(path, lineno, line))
+        if record.id in seen:
+            raise DatasetError(
+                path, lineno, f"duplicate id {record.id!r} (first on line {seen[record.id]})"
+            )
+        seen[record.id] = lineno
+        records.append(record)
+    if not records:
+        raise DatasetError(path, None, "file is empty: no cases")
+    return records
+
+
+def _json_row(path: Path, lineno: int, line: str) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(row, dict):
+        raise DatasetError(path, lineno, f"expected a JSON object, got {type(row).__name__}")
+    return row
+
+
+def build_record(
+    model: type[M],
+    path: Path,
+    lineno: int,
+    row: dict[str, Any],
+    required: dict[str, str],
+    optional: dict[str, str] | None = None,
+    id_key: str = "id",
+) -> M:
+    """Validate one row into `model`: `required`/`optional` map model fields onto JSONL keys.
+
+    A missing required key or an invalid value raises DatasetError naming file:line and the key;
+    the id is the row's `id_key`, else `<file stem>:<line>`.
+    """
+    data: dict[str, Any] = {"source": f"{path}:{lineno}"}
+    for name, key in required.items():
+        if key not in row:
+            raise DatasetError(path, lineno, f"missing field {key!r}")
+        data[name] = row[key]
+    for name, key in (optional or {}).items():
+        if row.get(key) is not None:
+            data[name] = row[key]
+    raw_id = row.get(id_key)
+    data["id"] = str(raw_id) if raw_id is not None else f"{path.stem}:{lineno}"
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "row"
+        key = {**required, **(optional or {})}.get(field, field)
+        msg = err["msg"].removeprefix("Value error, ")
+        raise DatasetError(path, lineno, f"field {key!r}: {msg}") from None
+
+
+def _build_case(path: Path, lineno: int, row: dict[str, Any], fields: FieldMap) -> Case:
+    required = {name: getattr(fields, name) for name in ("premise", "hypothesis", "target")}
+    return build_record(Case, path, lineno, row, required, id_key=fields.id)
+
+
+def stratified_sample(cases: list[Case], size: int, seed: int) -> list[Case]:
+    """A seeded sample of `size` cases keeping the share of each target; file order kept."""
+    if size >= len(cases):
+        return list(cases)
+    rng = random.Random(seed)
+    by_target: dict[int, list[int]] = {}
+    for index, case in enumerate(cases):
+        by_target.setdefault(case.target, []).append(index)
+    chosen: list[int] = []
+    remaining = size
+    groups = sorted(by_target.items())
+    for position, (_, indices) in enumerate(groups):
+        if position == len(groups) - 1:
+            take = remaining
+        else:
+            take = round(size * len(indices) / len(cases))
+        take = min(take, len(indices), remaining)
+        chosen.extend(rng.sample(indices, take))
+        remaining -= take
+    return [cases[i] for i in sorted(chosen)]

@@ -1,0 +1,168 @@
+"""Generator runs in the JSON report and the terminal summary (data in, strings out)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pytest_llmjudge.evaluation.generators import GenSession
+from pytest_llmjudge.model.gen_run import GenRunResult
+from pytest_llmjudge.scoring.gating import with_interval
+
+_HEADER = (
+    "generator",
+    "sampling",
+    "dataset",
+    "n",
+    "unscored",
+    "hallucination [95% CI]",
+    "faithfulness",
+    "relevancy",
+    "words",
+    "gates",
+)
+
+
+def gen_run_dict(result: GenRunResult) -> dict[str, Any]:
+    """One generator run as the JSON report writes it."""
+    run, generator, judge = result.run, result.run.generator, result.run.judge
+    comparison = None
+    if result.comparison is not None:
+        c = result.comparison
+        comparison = {
+            **c.as_dict(),
+            # candidate minus baseline on the generator's own metric
+            "hallucination_rate": {
+                "baseline": 1.0 - c.baseline_metrics.accuracy,
+                "candidate": 1.0 - c.candidate_metrics.accuracy,
+                "delta": c.baseline_metrics.accuracy - c.candidate_metrics.accuracy,
+            },
+        }
+    return {
+        "test": run.key.test,
+        "generator": run.key.generator,
+        "backend": generator.backend if generator else None,
+        "model": generator.model if generator else None,
+        "adapter": str(generator.adapter) if generator and generator.adapter else None,
+        "point": run.key.point,
+        "sampling": run.sampling.as_dict(run.samples),
+        "dataset": run.key.dataset,
+        "dataset_path": str(run.dataset.path),
+        "judge": judge.name if judge else None,
+        "relevancy_by": _relevancy_by(run.relevancy_ref),
+        "metrics": result.metrics.model_dump(mode="json"),
+        "thresholds": [t.as_dict() for t in result.thresholds],
+        "unresolved": [u.message() for u in result.unresolved()],
+        "comparison": comparison,
+        "comparison_error": result.comparison_error,
+        "passed": result.passed,
+        "answers": [
+            {
+                "id": answer.id,
+                "case": case.id,
+                "sample": answer.sample,
+                "prompt": case.prompt,
+                "reference": case.reference,
+                "answer": answer.text,
+                "consistent": verdict.prediction if verdict else None,
+                "reason": verdict.reason if verdict else "",
+                "error": (verdict.error if verdict else None) or answer.error,
+                "relevancy": run.relevancy.get(answer.id),
+                "tokens": answer.tokens,
+                "cached": answer.cached,
+            }
+            for case, answer, verdict in result.answered()
+        ],
+        "notes": run.notes,
+    }
+
+
+def gen_report(gens: GenSession) -> dict[str, Any]:
+    """The report's generator part: runs, and runs skipped as a whole (nothing when the session
+    evaluated no generator)."""
+    if not gens.results and not gens.skipped_runs():
+        return {}
+    return {
+        "generator_runs": [gen_run_dict(r) for r in gens.results],
+        "generator_skipped": [
+            {
+                "test": run.key.test,
+                "generator": run.key.generator,
+                "point": run.key.point,
+                "dataset": run.key.dataset,
+                "reason": run.skipped,
+            }
+            for run in gens.skipped_runs()
+        ],
+    }
+
+
+def gen_summary_lines(gens: GenSession) -> Iterator[str]:
+    """One row per (generator, sampling point, dataset), then failed gates, comparisons, notes."""
+    rows = [_HEADER]
+    for r in gens.results:
+        m = r.metrics
+        cells = [f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds]
+        if r.comparison is not None:
+            state = "ok" if r.comparison.passed else "FAILED"
+            cells.append(f"vs {r.comparison.baseline}: {r.comparison.verdict} {state}")
+        elif r.comparison_error is not None:
+            cells.append("comparison FAILED")
+        unscored = str(m.unscored) + (" (excluded)" if m.unscored_policy == "exclude" else "")
+        rows.append(
+            (
+                r.run.key.generator,
+                r.run.key.point,
+                r.run.key.dataset,
+                f"{m.n} ({m.cases}x{m.samples})" if m.samples > 1 else str(m.n),
+                unscored,
+                with_interval(m.hallucination_rate, m.hallucination_rate_ci),
+                f"{m.faithfulness:.3f}",
+                f"{m.relevancy:.3f}" if m.relevancy_n else "-",
+                f"{m.answer_words:.1f}",
+                ", ".join(cells) or "-",
+            )
+        )
+    if len(rows) > 1:
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER) - 1)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            yield "  ".join([*cells, row[-1]]).rstrip()
+    for r in gens.results:
+        where = f"generator {r.run.key.generator} at {r.run.key.point} on {r.run.key.dataset}"
+        for t in r.thresholds:
+            if not t.passed:
+                yield (
+                    f"FAILED gate: {where}: {t.checked()}, threshold {t.threshold.op} "
+                    f"{t.threshold.value:g}"
+                )
+        for u in r.unresolved():
+            yield f"WARNING: {where}: {u.message().replace(' cases cannot', ' answers cannot')}"
+        if r.comparison is not None:
+            c = r.comparison
+            before = 1.0 - c.baseline_metrics.accuracy
+            after = 1.0 - c.candidate_metrics.accuracy
+            yield (
+                f"{where} vs {c.baseline}: hallucination rate {before:.3f} -> {after:.3f}; "
+                f"{c.why()}"
+            )
+            yield from (f"FAILED comparison: {where}: {failure}" for failure in c.failures)
+        elif r.comparison_error is not None:
+            yield f"FAILED comparison: {where}: {r.comparison_error}"
+    seen: set[str] = set()
+    for run in gens.runs.values():  # a judge's note on every run is shown once
+        for note in run.notes:
+            if note not in seen:
+                seen.add(note)
+                yield note
+    for run in gens.skipped_runs():
+        yield (
+            f"skipped: generator {run.key.generator} at {run.key.point} on {run.key.dataset}: "
+            f"{run.skipped}"
+        )
+
+
+def _relevancy_by(ref: Any) -> str | None:
+    if ref is None or isinstance(ref, str):
+        return ref
+    return f"judge {ref.name}"

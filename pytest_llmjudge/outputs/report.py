@@ -1,0 +1,150 @@
+"""The evaluation report as data: JSON for machines, lines for the terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.evaluation.session import EvalSession, RunResult
+from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
+from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
+from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
+
+
+def run_dict(result: RunResult) -> dict[str, Any]:
+    """One run as the JSON report writes it."""
+    run, judge = result.run, result.run.judge
+    return {
+        "test": run.key.test,
+        "judge": run.key.judge,
+        "dataset": run.key.dataset,
+        "dataset_path": str(run.dataset.path),
+        "model": judge.model if judge else None,
+        "backend": judge.backend if judge else None,
+        "kind": judge.kind if judge else None,
+        "metrics": result.metrics.model_dump(),
+        "thresholds": [t.as_dict() for t in result.thresholds],
+        "unresolved": [u.message() for u in result.unresolved()],
+        "comparison": result.comparison.as_dict() if result.comparison else None,
+        "comparison_error": result.comparison_error,
+        # the stored baseline the comparison was made with, so `regate` can redo it
+        "baseline_snapshot": result.run.baseline_data,
+        "passed": result.passed,
+        "cached": sum(1 for _, verdict in result.judged_cases() if verdict.cached),
+        "cases": [
+            {
+                "id": case.id,
+                "target": case.target,
+                "prediction": verdict.prediction,
+                "correct": verdict.prediction == case.target,
+                "reason": verdict.reason,
+                "error": verdict.error,
+                "raw": verdict.raw if verdict.prediction is None else None,
+                "probability": verdict.probability,
+                "latency_s": round(verdict.latency_s, 6),
+                "tokens": verdict.tokens,
+                "cached": verdict.cached,
+            }
+            for case, verdict in result.judged_cases()
+        ],
+    }
+
+
+def report_dict(evals: EvalSession) -> dict[str, Any]:
+    """The whole JSON report."""
+    return {
+        "passed": all(r.passed for r in evals.results)
+        and all(r.passed for r in evals.generators.results)
+        and not evals.budget_exhausted(),
+        "calls": {  # model calls: how many answers came from the cache; a budget that ran out
+            "cached": sum(1 for r in evals.results for _, v in r.judged_cases() if v.cached),
+            "budget_exhausted": evals.budget_exhausted(),
+        },
+        "runs": [run_dict(r) for r in evals.results],
+        "skipped": [
+            {
+                "test": run.key.test,
+                "judge": run.key.judge,
+                "dataset": run.key.dataset,
+                "reason": run.skipped,
+            }
+            for run in evals.skipped_runs()
+        ],
+        **gen_report(evals.generators),  # generator_runs, generator_skipped
+    }
+
+
+def write_report(evals: EvalSession, path: Path) -> None:
+    """Write the JSON report (secrets scrubbed) atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(redact(json.dumps(report_dict(evals), indent=2)) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+_HEADER = (
+    "judge",
+    "dataset",
+    "n",
+    "unscored",
+    "accuracy [95% CI]",
+    "precision [95% CI]",
+    "recall [95% CI]",
+    "f1 [95% CI]",
+    "gates",
+)
+
+
+def summary_lines(evals: EvalSession) -> Iterator[str]:
+    """The terminal summary: one row per run, then the failed gates and skipped runs."""
+    rows = [_HEADER]
+    for r in evals.results:
+        m = r.metrics
+        gate_cells = [f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds]
+        if r.comparison is not None or r.comparison_error is not None:
+            gate_cells.append(baseline_cell(r.comparison, r.comparison_error))
+        gates = ", ".join(gate_cells) or "-"
+        unscored = str(m.unscored) + (" (excluded)" if m.unscored_policy == "exclude" else "")
+        rows.append(
+            (
+                r.run.key.judge,
+                r.run.key.dataset,
+                str(m.n),
+                unscored,
+                with_interval(m.accuracy, m.accuracy_ci),
+                with_interval(m.precision, m.precision_ci),
+                with_interval(m.recall, m.recall_ci),
+                with_interval(m.f1, m.f1_ci),
+                gates,
+            )
+        )
+    if len(rows) > 1:
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER) - 1)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            yield "  ".join([*cells, row[-1]]).rstrip()
+    for r in evals.results:
+        if r.metrics.unscored_policy == "exclude" and r.metrics.unscored:
+            yield (
+                f"{r.run.key.judge} on {r.run.key.dataset}: {r.metrics.unscored} unscored cases "
+                f"excluded from the metrics; coverage {r.metrics.coverage:.1%}"
+            )
+        for t in r.thresholds:
+            if not t.passed:
+                yield (
+                    f"FAILED gate: judge {r.run.key.judge} on {r.run.key.dataset}: "
+                    f"{t.checked()}, threshold {t.threshold.op} {t.threshold.value:g}"
+                )
+        yield from uncertainty_lines(r.run.key.judge, r.run.key.dataset, r.unresolved())
+        yield from comparison_lines(
+            r.run.key.judge, r.run.key.dataset, r.comparison, r.comparison_error
+        )
+    for run in evals.runs.values():
+        yield from run.notes
+    for run in evals.skipped_runs():
+        yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
+    yield from gen_summary_lines(evals.generators)

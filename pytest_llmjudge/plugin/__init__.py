@@ -1,0 +1,165 @@
+"""The pytest11 entry point: thin hooks over EvalSession.
+
+Importing this module loads only the options and settings. Everything an evaluation needs (the
+session, pydantic models, asyncio, backends, reports) is imported inside the hooks and fixtures,
+the first time a run collects an llmjudge item, so that pytest with the plugin installed stays
+fast for runs that evaluate no judge (bench/scale.py measures the import).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_llmjudge.plugin.gcfreeze import freeze, thaw
+from pytest_llmjudge.plugin.markers import GEN_MARKER_HELP, MARKER_HELP
+from pytest_llmjudge.plugin.options import add_options, resolve_settings
+from pytest_llmjudge.plugin.outputs import output_notes
+from pytest_llmjudge.plugin.state import SETTINGS_KEY, evals_of, settings_of, started
+
+if TYPE_CHECKING:
+    from pytest_llmjudge.model.judge import Judge
+    from pytest_llmjudge.plugin.answers import AnswerResult
+    from pytest_llmjudge.plugin.results import CaseResult
+    from pytest_llmjudge.plugin.snapshots import BaselineResult
+
+WORKER_OUTPUT_KEY = "llmjudge"
+GEN_OUTPUT_KEY = "llmjudge-generators"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", GEN_MARKER_HELP)
+    config.stash[SETTINGS_KEY] = resolve_settings(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    s = settings_of(config)
+    return (
+        f"llmjudge: concurrency {s.concurrency}, unscored cases count as {s.unscored}, "
+        f"positive class {s.positive}{', strict' if s.strict else ''}"
+    )
+
+
+@pytest.fixture
+def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
+    """The judge's verdict on this item's case (or its run vs its baseline), batched per run."""
+    from pytest_llmjudge.plugin.results import item_result
+
+    return item_result(request)
+
+
+@pytest.fixture
+def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
+    """The generator's answers to this item's case, judged against its context (batched per run)."""
+    from pytest_llmjudge.plugin.answers import answer_result
+
+    return answer_result(request)
+
+
+@pytest.fixture(scope="session")
+def llmjudge_finetune(request: pytest.FixtureRequest) -> Callable[..., Judge]:
+    """Fine-tune a judge before the evals (or reuse the recorded fine-tune); returns its Judge."""
+    from pytest_llmjudge.plugin.finetune import finetune_function
+
+    return finetune_function(request)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    answers = "llmjudge_answer" in metafunc.fixturenames  # a generator evaluation (generation/)
+    results = "llmjudge_result" in metafunc.fixturenames
+    if not (answers or results):
+        return
+    evals = evals_of(metafunc.config)
+    freeze(metafunc.config)  # what is alive now (modules, pytest's nodes), before the cases
+    if answers:
+        from pytest_llmjudge.plugin.answers import parametrize_answers
+
+        parametrize_answers(metafunc, evals.generators)
+    if results:
+        from pytest_llmjudge.plugin.results import parametrize_results
+
+        parametrize_results(metafunc, evals)
+    freeze(metafunc.config)  # the cases and their parameters
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    evals = started(session.config)
+    if evals is None:
+        return
+    from pytest_llmjudge.evaluation.session import CaseRef
+    from pytest_llmjudge.model.gen_run import AnswerRef
+    from pytest_llmjudge.plugin.collect import item_params
+
+    evals.select(item_params(session.items, "llmjudge_result", CaseRef))
+    evals.generators.select(item_params(session.items, "llmjudge_answer", AnswerRef))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(session.config, "workerinput"):
+        for line in evals.estimate():
+            reporter.write_line(f"llmjudge estimate: {line}")
+    freeze(session.config)  # the items: they live to the end of the run
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    evals = started(session.config)
+    if evals is None:
+        return
+    if exitstatus == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: stop the batches still in flight
+        evals.cancel()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller gates and reports
+        workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())
+        workeroutput[GEN_OUTPUT_KEY] = json.dumps(evals.generators.publish())
+        evals.close()
+        return
+    from pytest_llmjudge.outputs.report import write_report
+    from pytest_llmjudge.plugin.outputs import finish_outputs
+
+    status = evals.finish()
+    gens = evals.generators
+    ran = evals.results or evals.skipped_runs() or gens.results or gens.skipped_runs()
+    if evals.settings.report_path is not None and ran:
+        write_report(evals, evals.settings.report_path)
+    finish_outputs(session.config, evals)  # JUnit properties, HTML, job summary, Weave
+    if status and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    thaw(config)  # after pytest's unconfigure-time gc pass; its cleanup pass then scans all
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: merge a finished worker's verdicts into the controller's session."""
+    published = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if published:
+        evals_of(node.config).merge(json.loads(published))
+    generators = getattr(node, "workeroutput", {}).get(GEN_OUTPUT_KEY)
+    if generators:
+        evals_of(node.config).generators.merge(json.loads(generators))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    evals = started(terminalreporter.config)
+    lines: list[str] = []
+    if evals is not None:
+        from pytest_llmjudge.outputs.report import summary_lines
+
+        lines += summary_lines(evals)
+    lines += output_notes(terminalreporter.config)
+    if not lines:
+        return
+    terminalreporter.write_sep("=", "llmjudge summary")
+    for line in lines:
+        red = line.startswith("FAILED")
+        terminalreporter.write_line(line, red=red, bold=red)

@@ -1,0 +1,56 @@
+"""pytest glue of fine-tuning: what the `llmjudge_finetune` fixture (plugin.py) returns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pytest_llmjudge.errors import ConfigError, DatasetError
+from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneMissing
+from pytest_llmjudge.finetune.tuner import FineTuner
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.plugin.state import settings_of
+
+
+def _emitter(config: pytest.Config) -> Callable[[str], None] | None:
+    """Write progress lines straight to the terminal, past output capturing."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return None
+
+    def emit(line: str) -> None:
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return emit
+
+
+def finetune_function(request: pytest.FixtureRequest) -> Callable[..., Judge]:
+    """finetune(name, **spec) -> Judge: fine-tunes before the evals, or reuses the recorded one."""
+    config = request.config
+    settings = settings_of(config)
+    workerinput = getattr(config, "workerinput", None) or {}
+    tuner = FineTuner(
+        settings.finetune,
+        settings.artifacts_dir,
+        settings.rootdir,
+        emit=_emitter(config),
+        run_id=str(workerinput.get("testrunuid") or uuid.uuid4().hex),
+    )
+
+    def finetune(name: str, **kwargs: Any) -> Judge:
+        try:
+            return tuner(name, **kwargs)
+        except FineTuneMissing as exc:
+            pytest.skip(str(exc))
+        except (FineTuneError, DatasetError, ConfigError) as exc:
+            pytest.fail(f"fine-tune {name!r}: {exc}", pytrace=False)
+
+    return finetune

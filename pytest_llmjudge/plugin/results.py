@@ -1,0 +1,178 @@
+"""pytest glue of judge evaluations: items per (judge, case), and what the `llmjudge_result`
+fixture (plugin.py) returns: a case's verdict, or a run against its baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.evaluation.baseline import (
+    BaselineRef,
+    baseline_item_id,
+    baseline_spec,
+    snapshot_glue,
+)
+from pytest_llmjudge.evaluation.session import CaseRef, EvalSession, Run, RunKey
+from pytest_llmjudge.model.dataset import Case, Dataset
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.outputs.junit import case_properties
+from pytest_llmjudge.plugin.collect import load_dataset, marker_spec, missing_reason, skipped_params
+from pytest_llmjudge.plugin.judge_marker import MarkerSpec, judge_label, parse_marker
+from pytest_llmjudge.plugin.markers import MARKER
+from pytest_llmjudge.plugin.state import evals_of
+
+if TYPE_CHECKING:
+    from pytest_llmjudge.plugin.snapshots import BaselineResult
+
+FIXTURE = "llmjudge_result"
+
+
+def parametrize_results(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
+    """Items of an `llmjudge` test: one per (judge, case), then each run's baseline item."""
+    spec = marker_spec(metafunc, MARKER, FIXTURE, "dataset=..., judges=[...]", parse_marker)
+    params = []
+    for dataset in spec.datasets:
+        prefix = f"{dataset.label}-" if len(spec.datasets) > 1 else ""
+        reason = missing_reason(dataset)
+        if reason is not None:
+            params += skipped_params(map(judge_label, spec.judges), dataset, reason)
+            params += _skipped_baseline_params(metafunc, spec, dataset, prefix, reason)
+            continue
+        cases = load_dataset(dataset)
+        for judge in spec.judges:
+            key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
+            evals.register(key, judge, dataset, spec.thresholds)
+            params += [
+                pytest.param(CaseRef(key, case), id=f"{key.judge}-{prefix}{case.id}")
+                for case in cases
+            ]
+            params += _baseline_params(evals, spec, key, prefix)
+    metafunc.parametrize(FIXTURE, params, indirect=True)
+
+
+def _baseline_params(evals: EvalSession, spec: MarkerSpec, key: RunKey, prefix: str) -> list[Any]:
+    """The run's baseline item, after its cases, when the marker asks for a baseline."""
+    role = spec.baseline_role(key.judge)
+    if role is None:
+        return []
+    labels = [judge_label(j) for j in spec.judges]
+    ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
+    evals.runs[key].baseline = ref.spec
+    return [pytest.param(ref, id=baseline_item_id(key.judge, prefix))]
+
+
+def _skipped_baseline_params(
+    metafunc: pytest.Metafunc, spec: MarkerSpec, dataset: Dataset, prefix: str, reason: str
+) -> list[Any]:
+    """Skipped baseline items of a missing optional dataset: they keep its stored baselines
+    from being reported (or deleted) as unused snapshots."""
+    params = []
+    for judge in spec.judges:
+        key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
+        role = spec.baseline_role(key.judge)
+        if role is None:
+            continue
+        labels = [judge_label(j) for j in spec.judges]
+        ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
+        params.append(
+            pytest.param(
+                ref, id=baseline_item_id(key.judge, prefix), marks=pytest.mark.skip(reason=reason)
+            )
+        )
+    return params
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """A judge's verdict on one case, as a test item sees it."""
+
+    case: Case
+    judge: Judge
+    label: str
+    prediction: int | None
+    reason: str
+    error: str | None
+    strict: bool
+
+    @property
+    def correct(self) -> bool:
+        """Whether the judge's answer matches the target."""
+        return self.prediction == self.case.target
+
+    def check(self) -> None:
+        """Pass on a match; xfail a mismatch or unscored case (fail it with --llmjudge-strict)."""
+        if self.correct:
+            return
+        if self.prediction is None:
+            message = f"unscored: {self.error}"
+        else:
+            message = (
+                f"mismatch: target {self.case.target}, judge {self.label!r} said "
+                f"{self.prediction}: {self.reason or '(no reason given)'}"
+            )
+        if self.strict:
+            pytest.fail(message, pytrace=False)
+        pytest.xfail(message)
+
+
+def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
+    """The judge's verdict on this item's case (or its run vs its baseline), batched per run."""
+    ref = getattr(request, "param", None)
+    if not isinstance(ref, CaseRef | BaselineRef):
+        raise ConfigError(
+            f"{FIXTURE} is parametrized by @pytest.mark.{MARKER}(dataset=..., judges=[...])"
+        )
+    evals = evals_of(request.config)
+    run = evals.runs[ref.run]
+    judge = _resolve_judge(request, run)
+    if isinstance(ref, BaselineRef):  # the run's baseline item
+        result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
+        return result
+    verdict = evals.verdict(ref, judge)
+    if verdict is None:
+        pytest.skip(f"judge {ref.run.judge}: {run.skipped}")
+    if getattr(request.config.option, "xmlpath", None):  # JUnit XML properties, --junitxml only
+        request.node.user_properties.extend(
+            case_properties(
+                ref.run.judge,
+                ref.run.dataset,
+                ref.case.id,
+                ref.case.target,
+                verdict.prediction,
+                verdict.reason,
+                verdict.error,
+            )
+        )
+    return CaseResult(
+        case=ref.case,
+        judge=judge,
+        label=ref.run.judge,
+        prediction=verdict.prediction,
+        reason=verdict.reason,
+        error=verdict.error,
+        strict=evals.settings.strict,
+    )
+
+
+def _resolve_judge(request: pytest.FixtureRequest, run: Run) -> Judge:
+    """The run's Judge, from the marker or from the fixture it names."""
+    judge: Judge = resolve_ref(request, run, run.judge_ref, Judge, "a Judge")
+    return judge
+
+
+def resolve_ref(request: pytest.FixtureRequest, run: Any, ref: Any, kind: type, what: str) -> Any:
+    """`ref` itself when it is a `kind`, else the value of the fixture it names; a fixture that
+    skips marks the run skipped with its reason."""
+    if isinstance(ref, kind):
+        return ref
+    try:
+        value = request.getfixturevalue(ref)
+    except pytest.skip.Exception as exc:
+        run.skipped = run.skipped or str(exc.msg)
+        raise
+    if not isinstance(value, kind):
+        raise ConfigError(f"fixture {ref!r} must return {what}, got {value!r}")
+    return value

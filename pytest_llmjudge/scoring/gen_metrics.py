@@ -1,0 +1,181 @@
+"""Metrics of a generator run: hallucination rate, faithfulness, relevancy, answer length.
+
+Pure functions (no pytest). The hallucination rate is the share of answers the judge labelled
+inconsistent with their context, with a 95% Wilson interval. An unscored answer (generation or
+judging failed) counts as a hallucination by default, so that a generator cannot pass a gate by
+failing on the hard cases; with `--llmjudge-unscored=exclude` it is left out and coverage shows
+how many were.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from pytest_llmjudge.scoring.metrics import CONFIDENCE
+from pytest_llmjudge.scoring.stats import wilson_interval
+from pytest_llmjudge.settings import UnscoredPolicy
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One answer as the metrics see it.
+
+    Attributes:
+        prediction: the judge's label: 1 consistent, 0 inconsistent, None unscored.
+        words: the answer's words (None: no answer was generated).
+        tokens: the answer's tokens, when the backend counts them (hf, function; a model server
+            reports the request's total, so Mistral answers have none).
+        relevancy: how well the answer addresses the prompt, 0..1 (None: not rated).
+    """
+
+    prediction: int | None
+    words: int | None = None
+    tokens: int | None = None
+    relevancy: float | None = None
+
+
+class GenMetrics(BaseModel):
+    """Metrics of one (generator, sampling point, dataset) run.
+
+    Attributes:
+        n: answers (cases x samples). cases, samples: how they were drawn.
+        scored / unscored: answers with and without a judge's 0/1 label.
+        coverage: scored / n.
+        counted: answers in the rate (n, or scored when unscored answers are excluded).
+        hallucinated: answers counted as hallucinations (unscored ones included by default).
+        hallucination_rate: hallucinated / counted (0.0 when nothing is counted).
+        hallucination_rate_ci: its 95% Wilson interval.
+        faithfulness: consistent / counted (1 - hallucination_rate when anything is counted).
+        faithfulness_ci: its 95% Wilson interval.
+        relevancy: mean relevancy of the rated answers (0.0 when none was rated).
+        relevancy_n: answers rated for relevancy.
+        answer_words: mean words per generated answer (0.0 when none).
+        answer_tokens: mean tokens per generated answer with a token count (None: none has).
+        unscored_policy: how unscored answers were counted.
+    """
+
+    n: int
+    cases: int
+    samples: int
+    scored: int
+    unscored: int
+    coverage: float
+    counted: int
+    hallucinated: int
+    hallucination_rate: float
+    hallucination_rate_ci: tuple[float, float]
+    faithfulness: float
+    faithfulness_ci: tuple[float, float]
+    relevancy: float
+    relevancy_n: int
+    answer_words: float
+    answer_tokens: float | None
+    unscored_policy: UnscoredPolicy = "wrong"
+
+    def value(self, name: str) -> float:
+        """A metric by name, as thresholds refer to it (a missing token count reads 0.0)."""
+        return float(getattr(self, name) or 0.0)
+
+    def interval(self, name: str) -> tuple[float, float] | None:
+        """The 95% interval of a rate, or None (counts, means and coverage have none)."""
+        value = getattr(self, f"{name}_ci", None)
+        return None if value is None else (float(value[0]), float(value[1]))
+
+    def denominator(self, name: str) -> int | None:
+        """The number of answers a rate is estimated from."""
+        return self.counted if name in ("hallucination_rate", "faithfulness") else None
+
+
+def compute_gen_metrics(
+    outcomes: Sequence[Outcome],
+    cases: int,
+    samples: int,
+    unscored: UnscoredPolicy = "wrong",
+) -> GenMetrics:
+    """Metrics of a run's answers."""
+    n = len(outcomes)
+    n_unscored = sum(1 for o in outcomes if o.prediction is None)
+    inconsistent = sum(1 for o in outcomes if o.prediction == 0)
+    consistent = sum(1 for o in outcomes if o.prediction == 1)
+    if unscored == "exclude":
+        counted, hallucinated = n - n_unscored, inconsistent
+    else:
+        counted, hallucinated = n, inconsistent + n_unscored
+    words = [o.words for o in outcomes if o.words is not None]
+    tokens = [o.tokens for o in outcomes if o.tokens is not None]
+    rated = [o.relevancy for o in outcomes if o.relevancy is not None]
+    return GenMetrics(
+        n=n,
+        cases=cases,
+        samples=samples,
+        scored=n - n_unscored,
+        unscored=n_unscored,
+        coverage=_ratio(n - n_unscored, n),
+        counted=counted,
+        hallucinated=hallucinated,
+        hallucination_rate=_ratio(hallucinated, counted),
+        hallucination_rate_ci=wilson_interval(hallucinated, counted, CONFIDENCE),
+        faithfulness=_ratio(consistent, counted),
+        faithfulness_ci=wilson_interval(consistent, counted, CONFIDENCE),
+        relevancy=_ratio(sum(rated), len(rated)),
+        relevancy_n=len(rated),
+        answer_words=_ratio(sum(words), len(words)),
+        answer_tokens=_ratio(sum(tokens), len(tokens)) if tokens else None,
+        unscored_policy=unscored,
+    )
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being
+    below between both but by can could did do does doing done down during each either few for
+    from further had has have having he her here hers him his how i if in into is it its itself
+    just many me might more most much must my no nor not now of off on once one only or other our
+    out over own please said same say says she should so some such than that the their them then
+    there these they this those through to too under until up upon us very was we were what when
+    where which while who whom whose why will with within without would you your briefly answer
+    describe explain give list name sentence sentences state tell""".split()
+)
+
+
+def words(text: str) -> int:
+    """The number of words of an answer (whitespace-separated)."""
+    return len(text.split())
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry content: stopwords and one-letter words dropped, a plural
+    's' and a possessive stripped (a crude stem, so 'bridges' meets 'bridge')."""
+    found = set()
+    for word in _WORD.findall(text.lower()):
+        word = word.split("'")[0]
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        if len(word) > 1 and word not in STOPWORDS:
+            found.add(word)
+    return found
+
+
+def lexical_relevancy(prompt: str, answer: str) -> float:
+    """The offline relevancy of an answer to its prompt: the share of the prompt's content words
+    that the answer uses, 0..1 (1.0 for a prompt with no content words; 0.0 for an empty answer).
+
+    A cheap proxy: it rewards an answer that speaks of what was asked (to "When did the museum
+    open?", "The museum opens in May." scores 1.0 and "It opened in 1998." 0.0: the stem is crude)
+    and penalises one that changes the subject. It cannot tell a right answer from a wrong one; that
+    is the judge's faithfulness label.
+    """
+    asked = content_words(prompt)
+    if not answer.strip():
+        return 0.0
+    if not asked:
+        return 1.0
+    return len(asked & content_words(answer)) / len(asked)
