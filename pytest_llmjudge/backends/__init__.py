@@ -1,30 +1,13 @@
-"""Model backends: one module per backend, behind a small protocol."""
+"""Model backends: one module per backend, behind the protocols of calls/protocol.py."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
+from pytest_llmjudge.calls.protocol import Backend
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
-from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.settings import Settings
 
-
-class Backend(Protocol):
-    """Answers one judge's question about one case; created per batch."""
-
-    notes: list[str]
-
-    def unavailable(self) -> str | None:
-        """Why this backend cannot run here (e.g. a missing API key), or None."""
-
-    async def judge(self, case: Case) -> Verdict:
-        """The judge's verdict on `case` (errors become unscored verdicts, never exceptions)."""
-
-    async def aclose(self) -> None:
-        """Release clients and connections."""
-
+__all__ = ["BACKENDS", "Backend", "create_backend"]
 
 BACKENDS = ("mistral", "local", "function", "hf")
 

@@ -29,7 +29,7 @@ from pytest_llmjudge.backends.chat_http import (
     request_headers,
     transport_error,
 )
-from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.errors import CallError
 
 _READ = 65536

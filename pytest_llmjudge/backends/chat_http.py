@@ -17,7 +17,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.calls.retry import parse_retry_after
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError

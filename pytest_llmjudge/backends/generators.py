@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_llmjudge.backends.mistral import MistralBackend
-from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.model.gen_dataset import GenCase
 from pytest_llmjudge.model.generator import Generator, Sampling

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.calls.retry import parse_retry_after
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError

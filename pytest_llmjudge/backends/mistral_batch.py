@@ -27,7 +27,8 @@ import httpx
 from pytest_llmjudge.backends.chat_http import CHAT_PATH, read_completion, short, user_agent
 from pytest_llmjudge.calls.budget import estimate_tokens
 from pytest_llmjudge.calls.cache import CachedResponse, request_key
-from pytest_llmjudge.calls.reliable import CallContext, ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse
+from pytest_llmjudge.calls.reliable import CallContext
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.model.dataset import Case

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from pytest_llmjudge.backends import Backend
+from pytest_llmjudge.calls.protocol import Backend
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.verdict import Verdict

@@ -15,11 +15,12 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pytest_llmjudge.calls.budget import Budget, estimate_tokens, is_budget_cause
 from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_key
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
+from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse, is_model_backend
 from pytest_llmjudge.calls.retry import RetryPolicy
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError
@@ -30,56 +31,6 @@ from pytest_llmjudge.settings import Settings
 log = logging.getLogger("pytest_llmjudge")
 NOT_IN_CACHE = "not in cache (--llmjudge-cache replay)"
 Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class ModelResponse:
-    """A model server's answer to one request.
-
-    Attributes:
-        text: the raw model output (None when the answer had none).
-        tokens: tokens the call used, when the server reported them.
-    """
-
-    text: str | None
-    tokens: int | None = None
-
-
-class ModelBackend(Protocol):
-    """A backend that calls a model server: one raw request per call, errors raised as CallError.
-
-    Attributes:
-        name: the backend's name, part of the cache key.
-        notes: lines for the summary.
-    """
-
-    name: str
-    notes: list[str]
-
-    def unavailable(self) -> str | None:
-        """Why this backend cannot call its server here (e.g. a missing API key), or None."""
-
-    def limit_key(self) -> str:
-        """What shares a rate limit: requests with the same key go to the same server."""
-
-    def request_identity(self, case: Case) -> dict[str, Any]:
-        """Everything that determines the answer to `case` (no secrets): the cache key's source."""
-
-    async def call(self, case: Case) -> ModelResponse:
-        """Send one request; raise CallError when it fails."""
-
-    def parse(self, response: ModelResponse) -> Verdict:
-        """The verdict in a response (unscored when ambiguous)."""
-
-    async def aclose(self) -> None:
-        """Release clients and connections."""
-
-
-def is_model_backend(backend: object) -> bool:
-    """Whether `backend` calls a model server through `call()` (and so is cached and retried)."""
-    return callable(getattr(backend, "call", None)) and callable(
-        getattr(backend, "request_identity", None)
-    )
 
 
 class CallContext:

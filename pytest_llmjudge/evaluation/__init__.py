@@ -1,0 +1,1 @@
+"""The orchestrator: registers runs, schedules and streams their batches, gates, compares, merges."""

@@ -9,60 +9,19 @@ cases. With `pytest --snapshot-update` that item records the baseline; without i
 The snapshot lives next to the test, in `__snapshots__/<test module>/<test>[<role>-baseline].json`:
 the role's per-case verdicts (id, target, prediction, correct, reason) and its metrics, readable
 and reviewed in pull requests like code. This module is pure; the syrupy glue is in
-snapshots.py and is imported only when a baseline item runs.
+plugin/snapshots.py and is imported only when a baseline item runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.model.runs import BaselineSpec, Run
 from pytest_llmjudge.scoring.metrics import compute_metrics
 from pytest_llmjudge.settings import Settings
 
-if TYPE_CHECKING:
-    from pytest_llmjudge.evaluation.session import Run, RunKey
-
-SYRUPY_EXTRA = "pytest-llmjudge[baseline]"
 SNAPSHOT_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class BaselineSpec:
-    """Which stored baseline a run is compared with.
-
-    Attributes:
-        role: the baseline's name: a judge name (baseline=True) or a role such as "production".
-        records: whether this run's judge records the role's baseline with --snapshot-update
-            (the judge named like the role, or the marker's only judge).
-        require_better: the promotion gate: demand a significant improvement.
-        prefix: "" or "<dataset>-" when the marker evaluates several datasets.
-    """
-
-    role: str
-    records: bool
-    require_better: bool = False
-    prefix: str = ""
-
-    @property
-    def snapshot_index(self) -> str:
-        """The snapshot's name inside the test's brackets: `<role>-[<dataset>-]baseline`."""
-        return f"{self.role}-{self.prefix}baseline"
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form (pytest-xdist workers send it to the controller)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class BaselineRef:
-    """The parameter of a run's baseline item."""
-
-    run: RunKey
-    spec: BaselineSpec
 
 
 def baseline_spec(
@@ -104,16 +63,3 @@ def snapshot_payload(run: Run, settings: Settings) -> dict[str, Any]:
             for case, verdict in judged
         ],
     }
-
-
-def snapshot_glue() -> ModuleType:
-    """The syrupy glue (snapshots.py); a missing syrupy is an error that names the extra."""
-    try:
-        from pytest_llmjudge.plugin import snapshots
-    except ImportError as exc:  # pragma: no cover - syrupy is installed with the test extra
-        if (exc.name or "").split(".")[0] != "syrupy":
-            raise
-        raise ConfigError(
-            f"baselines are stored as syrupy snapshots: pip install '{SYRUPY_EXTRA}'"
-        ) from None
-    return snapshots

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from pytest_llmjudge.backends import Backend, create_backend
+from pytest_llmjudge.backends import create_backend
 from pytest_llmjudge.backends.generators import Job, answer_id, create_generator_backend
 from pytest_llmjudge.calls.budget import is_budget_cause
 from pytest_llmjudge.calls.loop import LoopThread, judge_batch
-from pytest_llmjudge.calls.reliable import CallContext, CallRunner, is_model_backend
+from pytest_llmjudge.calls.protocol import Backend, is_model_backend
+from pytest_llmjudge.calls.reliable import CallContext, CallRunner
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.gen_dataset import GenCase, GenDataset
 from pytest_llmjudge.model.gen_run import Answer, AnswerRef, GenRun, GenRunKey, GenRunResult

@@ -5,16 +5,18 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from pytest_llmjudge.backends import create_backend
 from pytest_llmjudge.calls.budget import is_budget_cause
 from pytest_llmjudge.calls.loop import LoopThread, judge_batch
-from pytest_llmjudge.calls.reliable import CallContext, CallRunner, estimate_lines, is_model_backend
+from pytest_llmjudge.calls.protocol import is_model_backend
+from pytest_llmjudge.calls.reliable import CallContext, CallRunner, estimate_lines
 from pytest_llmjudge.evaluation.generators import GenSession
 from pytest_llmjudge.model.dataset import Case, Dataset
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.runs import CaseRef, Run, RunKey, merge_baseline
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.outputs.progress import BatchProgress
 from pytest_llmjudge.scoring.comparison import (
@@ -34,56 +36,6 @@ from pytest_llmjudge.scoring.gating import (
 from pytest_llmjudge.scoring.metrics import Metrics, compute_metrics
 from pytest_llmjudge.scoring.thresholds import JUDGE_METRICS, Threshold, merge, parse_threshold
 from pytest_llmjudge.settings import Settings
-
-if TYPE_CHECKING:
-    from pytest_llmjudge.evaluation.baseline import BaselineSpec
-
-
-def merge_baseline(run: Run, data: dict[str, Any]) -> None:
-    """Take a worker's baseline spec and snapshot into a run (pytest-xdist controller)."""
-    from pytest_llmjudge.evaluation.baseline import (
-        BaselineSpec,  # baseline.py builds on this module
-    )
-
-    if run.baseline is None and data.get("baseline"):
-        run.baseline = BaselineSpec(**data["baseline"])
-    if run.baseline_data is None:
-        run.baseline_data = data.get("baseline_data")
-
-
-@dataclass(frozen=True)
-class RunKey:
-    """Identifies a run: one judge on one dataset in one test function."""
-
-    test: str
-    judge: str
-    dataset: str
-
-
-@dataclass(frozen=True)
-class CaseRef:
-    """The parameter of one test item: which run and which case."""
-
-    run: RunKey
-    case: Case
-
-
-@dataclass
-class Run:
-    """A judge evaluated on the selected cases of one dataset."""
-
-    key: RunKey
-    judge_ref: Judge | str
-    dataset: Dataset
-    thresholds: tuple[Threshold, ...] = ()
-    cases: list[Case] = field(default_factory=list)
-    verdicts: dict[str, Verdict] = field(default_factory=dict)
-    judge: Judge | None = None
-    skipped: str | None = None
-    notes: list[str] = field(default_factory=list)
-    reported: set[str] = field(default_factory=set)
-    baseline: BaselineSpec | None = None  # the stored baseline this run is compared with
-    baseline_data: dict[str, Any] | None = None  # that baseline's snapshot, once read
 
 
 @dataclass(frozen=True)

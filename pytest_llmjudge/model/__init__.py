@@ -1,0 +1,1 @@
+"""The data model: cases and datasets, judges, generators, verdicts, answers and runs."""

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_llmjudge.errors import LLMJudgeError
-from pytest_llmjudge.evaluation.baseline import BaselineSpec
-from pytest_llmjudge.evaluation.session import EvalSession, Run, RunKey
+from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
+from pytest_llmjudge.model.runs import BaselineSpec, Run, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.outputs.report import summary_lines, write_report
 from pytest_llmjudge.scoring.thresholds import Threshold, parse_threshold, parse_tolerance

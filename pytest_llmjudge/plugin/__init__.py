@@ -1,4 +1,4 @@
-"""The pytest11 entry point: thin hooks over EvalSession.
+"""The pytest11 entry point `llmjudge`: thin hooks over the evaluation core.
 
 Importing this module loads only the options and settings. Everything an evaluation needs (the
 session, pydantic models, asyncio, backends, reports) is imported inside the hooks and fixtures,
@@ -94,8 +94,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     evals = started(session.config)
     if evals is None:
         return
-    from pytest_llmjudge.evaluation.session import CaseRef
     from pytest_llmjudge.model.gen_run import AnswerRef
+    from pytest_llmjudge.model.runs import CaseRef
     from pytest_llmjudge.plugin.collect import item_params
 
     evals.select(item_params(session.items, "llmjudge_result", CaseRef))

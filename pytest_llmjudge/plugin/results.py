@@ -4,20 +4,17 @@ fixture (plugin.py) returns: a case's verdict, or a run against its baseline."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.evaluation.baseline import (
-    BaselineRef,
-    baseline_item_id,
-    baseline_spec,
-    snapshot_glue,
-)
-from pytest_llmjudge.evaluation.session import CaseRef, EvalSession, Run, RunKey
+from pytest_llmjudge.evaluation.baseline import baseline_item_id, baseline_spec
+from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.runs import BaselineRef, CaseRef, Run, RunKey
 from pytest_llmjudge.outputs.junit import case_properties
 from pytest_llmjudge.plugin.collect import load_dataset, marker_spec, missing_reason, skipped_params
 from pytest_llmjudge.plugin.judge_marker import MarkerSpec, judge_label, parse_marker
@@ -28,6 +25,7 @@ if TYPE_CHECKING:
     from pytest_llmjudge.plugin.snapshots import BaselineResult
 
 FIXTURE = "llmjudge_result"
+SYRUPY_EXTRA = "pytest-llmjudge[baseline]"
 
 
 def parametrize_results(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
@@ -176,3 +174,16 @@ def resolve_ref(request: pytest.FixtureRequest, run: Any, ref: Any, kind: type, 
     if not isinstance(value, kind):
         raise ConfigError(f"fixture {ref!r} must return {what}, got {value!r}")
     return value
+
+
+def snapshot_glue() -> ModuleType:
+    """The syrupy glue (snapshots.py); a missing syrupy is an error that names the extra."""
+    try:
+        import pytest_llmjudge.plugin.snapshots as snapshots
+    except ImportError as exc:  # pragma: no cover - syrupy is installed with the test extra
+        if (exc.name or "").split(".")[0] != "syrupy":
+            raise
+        raise ConfigError(
+            f"baselines are stored as syrupy snapshots: pip install '{SYRUPY_EXTRA}'"
+        ) from None
+    return snapshots

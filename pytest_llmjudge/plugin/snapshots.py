@@ -1,6 +1,6 @@
 """syrupy glue of baselines: the JSON snapshot extensions and what a baseline item does.
 
-Imported only when a baseline item runs (baseline.snapshot_glue), so syrupy stays optional.
+Imported only when a baseline item runs (results.snapshot_glue), so syrupy stays optional.
 The baseline goes through syrupy's own SnapshotAssertion, so syrupy's `--snapshot-update`
 records it, its report counts it, and its unused-snapshot detection knows the file.
 """
@@ -18,8 +18,9 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.evaluation.baseline import BaselineRef, snapshot_payload
+from pytest_llmjudge.evaluation.baseline import snapshot_payload
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.runs import BaselineRef
 from pytest_llmjudge.scoring.comparison import (
     CaseMismatchError,
     Comparison,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pytest_llmjudge.evaluation.session import CaseRef, RunKey
+from pytest_llmjudge.model.runs import CaseRef, RunKey
 from pytest_llmjudge.plugin.collect import item_params
 
 

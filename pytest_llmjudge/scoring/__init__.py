@@ -1,0 +1,1 @@
+"""Scoring, pure functions: statistics, metrics, thresholds, gating and paired comparison."""

@@ -17,7 +17,7 @@ import trustme
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.chat_h11 import ChatH11
 from pytest_llmjudge.backends.mistral import MistralBackend
-from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.settings import TRANSPORTS, ScaleSettings, Settings, Transport
 from pytest_llmjudge.testing import ChatServer

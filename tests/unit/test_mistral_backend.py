@@ -14,7 +14,7 @@ import respx
 
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.mistral import MistralBackend
-from pytest_llmjudge.calls.reliable import ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.settings import ScaleSettings, Settings, Transport
 from pytest_llmjudge.testing import ChatServer

@@ -1,0 +1,89 @@
+"""A judge run's data: its key, the items' parameter, its verdicts and its baseline."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pytest_llmjudge.model.dataset import Case, Dataset
+from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.scoring.thresholds import Threshold
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """Which stored baseline a run is compared with.
+
+    Attributes:
+        role: the baseline's name: a judge name (baseline=True) or a role such as "production".
+        records: whether this run's judge records the role's baseline with --snapshot-update
+            (the judge named like the role, or the marker's only judge).
+        require_better: the promotion gate: demand a significant improvement.
+        prefix: "" or "<dataset>-" when the marker evaluates several datasets.
+    """
+
+    role: str
+    records: bool
+    require_better: bool = False
+    prefix: str = ""
+
+    @property
+    def snapshot_index(self) -> str:
+        """The snapshot's name inside the test's brackets: `<role>-[<dataset>-]baseline`."""
+        return f"{self.role}-{self.prefix}baseline"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (pytest-xdist workers send it to the controller)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BaselineRef:
+    """The parameter of a run's baseline item."""
+
+    run: RunKey
+    spec: BaselineSpec
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """Identifies a run: one judge on one dataset in one test function."""
+
+    test: str
+    judge: str
+    dataset: str
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """The parameter of one test item: which run and which case."""
+
+    run: RunKey
+    case: Case
+
+
+@dataclass
+class Run:
+    """A judge evaluated on the selected cases of one dataset."""
+
+    key: RunKey
+    judge_ref: Judge | str
+    dataset: Dataset
+    thresholds: tuple[Threshold, ...] = ()
+    cases: list[Case] = field(default_factory=list)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    judge: Judge | None = None
+    skipped: str | None = None
+    notes: list[str] = field(default_factory=list)
+    reported: set[str] = field(default_factory=set)
+    baseline: BaselineSpec | None = None  # the stored baseline this run is compared with
+    baseline_data: dict[str, Any] | None = None  # that baseline's snapshot, once read
+
+
+def merge_baseline(run: Run, data: dict[str, Any]) -> None:
+    """Take a worker's baseline spec and snapshot into a run (pytest-xdist controller)."""
+    if run.baseline is None and data.get("baseline"):
+        run.baseline = BaselineSpec(**data["baseline"])
+    if run.baseline_data is None:
+        run.baseline_data = data.get("baseline_data")
