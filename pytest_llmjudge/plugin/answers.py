@@ -16,7 +16,7 @@ from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.plugin.collect import load_dataset, marker_spec, missing_reason, skipped_params
 from pytest_llmjudge.plugin.generator_marker import generator_label, parse_gen_marker
 from pytest_llmjudge.plugin.markers import GEN_MARKER
-from pytest_llmjudge.plugin.results import resolve_ref
+from pytest_llmjudge.plugin.results import miss, resolve_ref
 from pytest_llmjudge.plugin.state import evals_of
 
 FIXTURE = "llmjudge_answer"
@@ -86,9 +86,7 @@ class AnswerResult:
                     f"{s.reason or '(no reason given)'}"
                 )
         message = f"{self.generator} at {self.point}: " + "; ".join(problems)
-        if self.strict:
-            pytest.fail(message, pytrace=False)
-        pytest.xfail(message)
+        miss(message, self.strict)
 
 
 def parametrize_answers(metafunc: pytest.Metafunc, gens: GenSession) -> None:
