@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_llmjudge.api import EvaluationResult, evaluate, evaluate_async
     from pytest_llmjudge.errors import ConfigError, DatasetError, LLMJudgeError
     from pytest_llmjudge.model.dataset import Case, Dataset, FieldMap, load_cases
     from pytest_llmjudge.model.gen_dataset import GenCase, GenDataset, load_gen_cases
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from pytest_llmjudge.scoring.thresholds import Threshold, parse_threshold
 
 _EXPORTS = {
+    "api": ("EvaluationResult", "evaluate", "evaluate_async"),
     "model.dataset": ("Case", "Dataset", "FieldMap", "load_cases"),
     "errors": ("ConfigError", "DatasetError", "LLMJudgeError"),
     "model.gen_dataset": ("GenCase", "GenDataset", "load_gen_cases"),
@@ -50,6 +52,7 @@ __all__ = [
     "ConfigError",
     "Dataset",
     "DatasetError",
+    "EvaluationResult",
     "Example",
     "FieldMap",
     "GenCase",
@@ -62,6 +65,8 @@ __all__ = [
     "Verdict",
     "__version__",
     "draw_examples",
+    "evaluate",
+    "evaluate_async",
     "few_shot_judge",
     "fine_tuned_judge",
     "load_cases",

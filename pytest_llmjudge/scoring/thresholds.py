@@ -78,15 +78,17 @@ def parse_threshold(text: str) -> Threshold:
     )
 
 
-def thresholds_from(spec: Iterable[str] | Mapping[str, float] | None) -> tuple[Threshold, ...]:
-    """Thresholds from a list of strings or a {metric: minimum} mapping (as markers take them)."""
+def thresholds_from(
+    spec: Iterable[str | Threshold] | Mapping[str, float] | None,
+) -> tuple[Threshold, ...]:
+    """Thresholds from a list of strings (or Thresholds) or a {metric: minimum} mapping."""
     if spec is None:
         return ()
     if isinstance(spec, Mapping):
         return tuple(parse_threshold(f"{metric}>={value}") for metric, value in spec.items())
     if isinstance(spec, str):
         return (parse_threshold(spec),)
-    return tuple(parse_threshold(item) for item in spec)
+    return tuple(item if isinstance(item, Threshold) else parse_threshold(item) for item in spec)
 
 
 def merge(*layers: Iterable[Threshold]) -> tuple[Threshold, ...]:
