@@ -22,9 +22,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 from pytest_llmjudge import GenDataset, Generator, local_judge  # noqa: E402
-from pytest_llmjudge.calls.loop import LoopThread  # noqa: E402
-from pytest_llmjudge.calls.reliable import CallContext  # noqa: E402
-from pytest_llmjudge.evaluation.generators import GenSession  # noqa: E402
+from pytest_llmjudge.evaluation.session import EvalSession  # noqa: E402
 from pytest_llmjudge.finetune.hf import SMOLLM2_ALIAS, missing_extra  # noqa: E402
 from pytest_llmjudge.model.gen_run import AnswerRef, GenRun, GenRunKey  # noqa: E402
 from pytest_llmjudge.model.generator import sampling_grid  # noqa: E402
@@ -53,24 +51,21 @@ def main() -> None:
     dataset = GenDataset(path=ROOT / "data" / "gen-dev.jsonl", limit=n)
     cases = dataset.load()
     settings = Settings(artifacts_dir=ARTIFACTS, concurrency=4)
-    loop = LoopThread()
-    gens = GenSession(settings, loop, CallContext(settings))
+    evals = EvalSession(settings)
     grid = sampling_grid(
         {"temperature": temperatures, "top_p": [0.9], "top_k": [50]}, generator.sampling
     )
     print(f"{len(cases)} cases x {len(grid)} sampling points, max {max_tokens} new tokens")
     for sampling in grid:
         key = GenRunKey("bench", generator.name, sampling.label, dataset.label)
-        gens.register(GenRun(key, generator, judge, dataset, sampling, 1))
-        gens.select(AnswerRef(key, case) for case in cases)
+        evals.register(GenRun(key, generator, judge, dataset, sampling, 1))
+        evals.select(AnswerRef(k, case) for k in evals.runs for case in cases)
         started = time.perf_counter()
-        gens.answers(AnswerRef(key, cases[0]), generator, judge)
+        evals.answers(AnswerRef(key, cases[0]), generator, judge)
         seconds = time.perf_counter() - started
         print(f"  {sampling.label}: {seconds:.1f}s ({seconds / len(cases):.2f}s per answer)")
-    gens.select(AnswerRef(k, c) for k in gens.runs for c in cases)
-    gens.finish()
-    loop.close()
-    for line in gen_summary_lines(gens):
+    evals.finish()
+    for line in gen_summary_lines(evals):
         print(line)
 
 

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.evaluation.session import EvalSession, RunResult
+from pytest_llmjudge.evaluation.results import RunResult
+from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
 from pytest_llmjudge.model.judge import Judge
-from pytest_llmjudge.model.runs import CaseRef, RunKey
+from pytest_llmjudge.model.runs import CaseRef, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.metrics import Metrics
 from pytest_llmjudge.scoring.thresholds import Threshold, thresholds_from
@@ -78,10 +79,10 @@ class EvaluationResult:
     def __init__(self, session: EvalSession, passed: bool) -> None:
         self._session = session
         self.passed = passed
-        self.runs = [EvaluatedRun.of(r) for r in session.results]
+        self.runs = [EvaluatedRun.of(r) for r in session.judge_results]
         self.skipped = [
             SkippedRun(run.key.judge, run.key.dataset, run.skipped or "")
-            for run in session.skipped_runs()
+            for run in session.skipped_runs("judge")
         ]
 
     def run(self, judge: str, dataset: str | None = None) -> EvaluatedRun:
@@ -210,7 +211,7 @@ def _register(
         cases = dataset.load()
         for judge in judges:
             key = RunKey(TEST_ID, judge.name, dataset.label)
-            session.register(key, judge, dataset, gates)
+            session.register(JudgeRun(key, judge, dataset, gates))
             refs += [CaseRef(key, case) for case in cases]
             keys.append((key, judge))
     session.select(refs)

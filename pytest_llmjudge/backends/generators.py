@@ -12,34 +12,19 @@ import inspect
 import threading
 import time
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_llmjudge.backends.mistral import MistralBackend
 from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.model.gen_dataset import GenCase
+from pytest_llmjudge.model.gen_run import Job
 from pytest_llmjudge.model.generator import Generator, Sampling
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.settings import Settings
 
 EMPTY_ANSWER = "the generator returned an empty answer"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One answer to write: a case and the index (1..samples) of the sample."""
-
-    id: str
-    case: GenCase
-    sample: int
-
-
-def answer_id(case_id: str, sample: int) -> str:
-    """The id of an answer: `<case id>#<sample>`."""
-    return f"{case_id}#{sample}"
 
 
 def answered(text: str | None, tokens: int | None = None, latency_s: float = 0.0) -> Verdict:

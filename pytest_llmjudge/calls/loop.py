@@ -1,4 +1,4 @@
-"""Runs a judge over a batch of cases concurrently, on an event loop of its own (no pytest)."""
+"""Batches of model calls run concurrently, on an event loop thread of their own (no pytest)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import concurrent.futures
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pytest_llmjudge.calls.protocol import Backend
 from pytest_llmjudge.calls.secrets import redact
@@ -15,7 +15,18 @@ from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.verdict import Verdict
 
 T = TypeVar("T")
-OnVerdict = Callable[[Case, Verdict], None]
+
+
+class HasId(Protocol):
+    """An item of a batch: a case, or a generator's job."""
+
+    @property
+    def id(self) -> str: ...
+
+
+I = TypeVar("I", bound=HasId)
+Call = Callable[[I], Awaitable[Verdict]]  # one item's outcome
+OnOutcome = Callable[[I, Verdict], None]  # called as each outcome arrives
 
 
 class LoopThread:
@@ -49,34 +60,41 @@ class LoopThread:
         self._loop = None
 
 
+async def run_batch(
+    items: Sequence[I],
+    call: Call[I],
+    concurrency: int,
+    on_outcome: OnOutcome[I] | None = None,
+) -> dict[str, Verdict]:
+    """Every item's outcome (a judge's verdict, or a generator's answer carried as one), with at
+    most `concurrency` calls in flight; no item is dropped: a failure is unscored with its cause.
+    """
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+    outcomes: dict[str, Verdict] = {}
+
+    async def one(item: I) -> None:
+        async with semaphore:
+            started = time.perf_counter()
+            try:
+                outcome = await call(item)
+            except Exception as exc:  # any failure becomes an unscored outcome with its cause
+                outcome = Verdict.unscored(redact(f"{type(exc).__name__}: {exc}"))
+            if not outcome.latency_s:
+                outcome = outcome.model_copy(update={"latency_s": time.perf_counter() - started})
+        outcomes[item.id] = outcome
+        if on_outcome is not None:
+            on_outcome(item, outcome)
+
+    await asyncio.gather(*(one(item) for item in items))
+    return outcomes
+
+
 async def judge_batch(
     backend: Backend,
     cases: Sequence[Case],
     concurrency: int,
-    on_verdict: OnVerdict | None = None,
-    judge_one: Callable[[Case], Awaitable[Verdict]] | None = None,
+    on_verdict: OnOutcome[Case] | None = None,
+    judge_one: Call[Case] | None = None,
 ) -> dict[str, Verdict]:
-    """Every case's verdict, with at most `concurrency` calls in flight; no case is dropped.
-
-    `judge_one` replaces `backend.judge` (the session passes calls.CallRunner.judge, which adds
-    the cache, retries and limits for backends that call a model server).
-    """
-    judge = judge_one or backend.judge
-    semaphore = asyncio.Semaphore(max(1, concurrency))
-    verdicts: dict[str, Verdict] = {}
-
-    async def one(case: Case) -> None:
-        async with semaphore:
-            started = time.perf_counter()
-            try:
-                verdict = await judge(case)
-            except Exception as exc:  # any failure becomes an unscored case with its cause
-                verdict = Verdict.unscored(redact(f"{type(exc).__name__}: {exc}"))
-            if not verdict.latency_s:
-                verdict = verdict.model_copy(update={"latency_s": time.perf_counter() - started})
-        verdicts[case.id] = verdict
-        if on_verdict is not None:
-            on_verdict(case, verdict)
-
-    await asyncio.gather(*(one(case) for case in cases))
-    return verdicts
+    """Every case's verdict from `judge_one` (default `backend.judge`); see run_batch."""
+    return await run_batch(cases, judge_one or backend.judge, concurrency, on_verdict)

@@ -77,3 +77,13 @@ def is_model_backend(backend: object) -> bool:
     return callable(getattr(backend, "call", None)) and callable(
         getattr(backend, "request_identity", None)
     )
+
+
+def unavailable(backend: Backend | Any, mode: str) -> str | None:
+    """Why `backend` cannot run here (its run is then skipped), or None. The one rule for every
+    backend of either run kind: replay never calls the server, so a model backend needs no API
+    key (or extra) to replay its cached answers."""
+    reason: str | None = backend.unavailable()
+    if reason is not None and is_model_backend(backend) and mode == "replay":
+        return None
+    return reason

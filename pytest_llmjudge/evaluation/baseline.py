@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_llmjudge.model.runs import BaselineSpec, Run
+from pytest_llmjudge.model.runs import BaselineSpec, JudgeRun
 from pytest_llmjudge.scoring.metrics import compute_metrics
 from pytest_llmjudge.settings import Settings
 
@@ -37,7 +37,7 @@ def baseline_item_id(judge: str, prefix: str) -> str:
     return f"{judge}-{prefix}baseline"
 
 
-def snapshot_payload(run: Run, settings: Settings) -> dict[str, Any]:
+def snapshot_payload(run: JudgeRun, settings: Settings) -> dict[str, Any]:
     """What a baseline snapshot stores: the run's per-case verdicts and its metrics."""
     judged = [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
     metrics = compute_metrics(

@@ -1,24 +1,34 @@
-"""A generator run's data: its key, the items' parameter, answers, and its finished result."""
+"""A generator run's data: its key, the items' parameter, its jobs and answers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
-from pytest_llmjudge.backends.generators import answer_id
 from pytest_llmjudge.model.gen_dataset import GenCase, GenDataset
 from pytest_llmjudge.model.generator import Generator, Sampling
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.verdict import Verdict
-from pytest_llmjudge.scoring.comparison import Comparison
-from pytest_llmjudge.scoring.gating import Gated, ThresholdResult, Unresolved, unresolved
-from pytest_llmjudge.scoring.gen_metrics import GenMetrics
-from pytest_llmjudge.scoring.metrics import Metrics
 from pytest_llmjudge.scoring.thresholds import Threshold
 
 Relevancy = str | Judge | None  # "lexical", "judge", a Judge, a fixture name, or None (off)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One answer to write: a case and the index (1..samples) of the sample."""
+
+    id: str
+    case: GenCase
+    sample: int
+
+
+def answer_id(case_id: str, sample: int) -> str:
+    """The id of one sampled answer: `<case id>#<sample>`."""
+    return f"{case_id}#{sample}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class Answer(BaseModel):
 class GenRun:
     """A generator evaluated at one sampling point on the selected cases of one dataset."""
 
+    kind: ClassVar[Literal["generator"]] = "generator"
+
     key: GenRunKey
     generator_ref: Generator | str
     judge_ref: Judge | str
@@ -85,32 +97,24 @@ class GenRun:
     notes: list[str] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)
 
+    @property
+    def label(self) -> str:
+        """The run's name in the summary: its generator and sampling point."""
+        return f"{self.key.generator} at {self.key.point}"
+
     def answer_ids(self, case: GenCase) -> list[str]:
         """The ids of a case's answers."""
         return [answer_id(case.id, k) for k in range(1, self.samples + 1)]
 
+    def jobs(self, cases: list[GenCase]) -> list[Job]:
+        """The answers to write for `cases`, `samples` per case."""
+        return [Job(answer_id(c.id, k), c, k) for c in cases for k in range(1, self.samples + 1)]
 
-@dataclass(frozen=True)
-class GenRunResult(Gated):
-    """A finished generator run: metrics, gates and (for a candidate) its comparison."""
+    def errors(self) -> Iterator[str | None]:
+        """The cause of every answer not written and every verdict unscored (None: fine)."""
+        yield from (a.error for a in self.answers.values())
+        yield from (v.error for v in self.verdicts.values())
 
-    run: GenRun
-    metrics: GenMetrics
-    thresholds: tuple[ThresholdResult, ...]
-    comparison: Comparison | None = None
-    comparison_error: str | None = None
-
-    def unresolved(self) -> list[Unresolved]:
-        """Thresholds the point estimate meets but too few answers to show it."""
-        metrics = cast(Metrics, self.metrics)  # duck-typed: value / interval / denominator
-        found = (unresolved(metrics, t.threshold) for t in self.thresholds)
-        return [u for u in found if u is not None]
-
-    def answered(self) -> list[tuple[GenCase, Answer, Verdict | None]]:
-        """Every answer of the run with its judge verdict, in dataset order."""
-        rows = []
-        for case in self.run.cases:
-            for aid in self.run.answer_ids(case):
-                if aid in self.run.answers:
-                    rows.append((case, self.run.answers[aid], self.run.verdicts.get(aid)))
-        return rows
+    def has_outcomes(self) -> bool:
+        """Whether any answer was judged."""
+        return bool(self.verdicts)

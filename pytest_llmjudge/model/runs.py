@@ -1,11 +1,17 @@
-"""A judge run's data: its key, the items' parameter, its verdicts and its baseline."""
+"""Runs, the unit of evaluation: a judge on a dataset, or a generator at a sampling point.
+
+Both kinds share what the orchestrator needs of a run (`key`, `label`, `dataset`, `thresholds`,
+the selected `cases`, `skipped`, `notes`, `reported`, `errors()`); `Run` is either kind.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from pytest_llmjudge.model.dataset import Case, Dataset
+from pytest_llmjudge.model.gen_run import AnswerRef, GenRun, GenRunKey
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.thresholds import Threshold
@@ -63,9 +69,14 @@ class CaseRef:
     case: Case
 
 
+RunKind = Literal["judge", "generator"]
+
+
 @dataclass
-class Run:
+class JudgeRun:
     """A judge evaluated on the selected cases of one dataset."""
+
+    kind: ClassVar[RunKind] = "judge"
 
     key: RunKey
     judge_ref: Judge | str
@@ -80,8 +91,26 @@ class Run:
     baseline: BaselineSpec | None = None  # the stored baseline this run is compared with
     baseline_data: dict[str, Any] | None = None  # that baseline's snapshot, once read
 
+    @property
+    def label(self) -> str:
+        """The run's name in the summary: its judge."""
+        return self.key.judge
 
-def merge_baseline(run: Run, data: dict[str, Any]) -> None:
+    def errors(self) -> Iterator[str | None]:
+        """The cause of every unscored verdict (None for a scored one)."""
+        return (v.error for v in self.verdicts.values())
+
+    def has_outcomes(self) -> bool:
+        """Whether anything was judged (a run with nothing to score has no result)."""
+        return bool(self.verdicts)
+
+
+Run = JudgeRun | GenRun  # the two kinds of run
+Key = RunKey | GenRunKey
+Ref = CaseRef | AnswerRef  # an item's parameter: which run, which case
+
+
+def merge_baseline(run: JudgeRun, data: dict[str, Any]) -> None:
     """Take a worker's baseline spec and snapshot into a run (pytest-xdist controller)."""
     if run.baseline is None and data.get("baseline"):
         run.baseline = BaselineSpec(**data["baseline"])

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pytest_llmjudge.evaluation.generators import GenSession
-from pytest_llmjudge.model.gen_run import GenRunResult
+from pytest_llmjudge.evaluation.results import RunResult
+from pytest_llmjudge.evaluation.session import EvalSession
+from pytest_llmjudge.model.gen_run import GenRun
 from pytest_llmjudge.scoring.gating import with_interval
 
 _HEADER = (
@@ -23,9 +24,11 @@ _HEADER = (
 )
 
 
-def gen_run_dict(result: GenRunResult) -> dict[str, Any]:
+def gen_run_dict(result: RunResult) -> dict[str, Any]:
     """One generator run as the JSON report writes it."""
-    run, generator, judge = result.run, result.run.generator, result.run.judge
+    run = result.run
+    assert isinstance(run, GenRun)
+    generator, judge = run.generator, run.judge
     comparison = None
     if result.comparison is not None:
         c = result.comparison
@@ -77,13 +80,14 @@ def gen_run_dict(result: GenRunResult) -> dict[str, Any]:
     }
 
 
-def gen_report(gens: GenSession) -> dict[str, Any]:
+def gen_report(evals: EvalSession) -> dict[str, Any]:
     """The report's generator part: runs, and runs skipped as a whole (nothing when the session
     evaluated no generator)."""
-    if not gens.results and not gens.skipped_runs():
+    results, skipped = evals.generator_results, evals.skipped_runs("generator")
+    if not results and not skipped:
         return {}
     return {
-        "generator_runs": [gen_run_dict(r) for r in gens.results],
+        "generator_runs": [gen_run_dict(r) for r in results],
         "generator_skipped": [
             {
                 "test": run.key.test,
@@ -92,15 +96,16 @@ def gen_report(gens: GenSession) -> dict[str, Any]:
                 "dataset": run.key.dataset,
                 "reason": run.skipped,
             }
-            for run in gens.skipped_runs()
+            for run in skipped
         ],
     }
 
 
-def gen_summary_lines(gens: GenSession) -> Iterator[str]:
+def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
     """One row per (generator, sampling point, dataset), then failed gates, comparisons, notes."""
+    results = evals.generator_results
     rows = [_HEADER]
-    for r in gens.results:
+    for r in results:
         m = r.metrics
         cells = [f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds]
         if r.comparison is not None:
@@ -128,7 +133,7 @@ def gen_summary_lines(gens: GenSession) -> Iterator[str]:
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()
-    for r in gens.results:
+    for r in results:
         where = f"generator {r.run.key.generator} at {r.run.key.point} on {r.run.key.dataset}"
         for t in r.thresholds:
             if not t.passed:
@@ -150,12 +155,14 @@ def gen_summary_lines(gens: GenSession) -> Iterator[str]:
         elif r.comparison_error is not None:
             yield f"FAILED comparison: {where}: {r.comparison_error}"
     seen: set[str] = set()
-    for run in gens.runs.values():  # a judge's note on every run is shown once
+    for run in evals.runs.values():  # a judge's note on every run is shown once
+        if not isinstance(run, GenRun):
+            continue
         for note in run.notes:
             if note not in seen:
                 seen.add(note)
                 yield note
-    for run in gens.skipped_runs():
+    for run in evals.skipped_runs("generator"):
         yield (
             f"skipped: generator {run.key.generator} at {run.key.point} on {run.key.dataset}: "
             f"{run.skipped}"

@@ -65,7 +65,7 @@ def report_with_texts(evals: EvalSession) -> dict[str, Any]:
     from pytest_llmjudge.outputs.report import report_dict
 
     report = report_dict(evals)
-    for run, result in zip(report["runs"], evals.results, strict=True):
+    for run, result in zip(report["runs"], evals.judge_results, strict=True):
         texts = {case.id: case for case in result.run.cases}
         for entry in run["cases"]:
             case = texts.get(entry["id"])

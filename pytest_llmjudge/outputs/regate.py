@@ -20,7 +20,7 @@ from typing import Any
 from pytest_llmjudge.errors import LLMJudgeError
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
-from pytest_llmjudge.model.runs import BaselineSpec, Run, RunKey
+from pytest_llmjudge.model.runs import BaselineSpec, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.outputs.report import summary_lines, write_report
 from pytest_llmjudge.scoring.thresholds import Threshold, parse_threshold, parse_tolerance
@@ -182,12 +182,12 @@ def _pick_baseline(run: dict[str, Any], baselines: Sequence[dict[str, Any]]) -> 
     )
 
 
-def _run(data: dict[str, Any], keep_thresholds: bool) -> Run:
+def _run(data: dict[str, Any], keep_thresholds: bool) -> JudgeRun:
     key = RunKey(data["test"], data["judge"], data["dataset"])
     thresholds = tuple(
         Threshold(t["metric"], t["op"], float(t["value"])) for t in data.get("thresholds", [])
     )
-    run = Run(
+    run = JudgeRun(
         key,
         data["judge"],
         Dataset(path=Path(data.get("dataset_path") or data["dataset"]), name=data["dataset"]),

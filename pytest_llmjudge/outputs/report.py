@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_llmjudge.calls.secrets import redact
-from pytest_llmjudge.evaluation.session import EvalSession, RunResult
+from pytest_llmjudge.evaluation.results import RunResult
+from pytest_llmjudge.evaluation.session import EvalSession
+from pytest_llmjudge.model.runs import JudgeRun
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
@@ -57,14 +59,12 @@ def run_dict(result: RunResult) -> dict[str, Any]:
 def report_dict(evals: EvalSession) -> dict[str, Any]:
     """The whole JSON report."""
     return {
-        "passed": all(r.passed for r in evals.results)
-        and all(r.passed for r in evals.generators.results)
-        and not evals.budget_exhausted(),
+        "passed": all(r.passed for r in evals.results) and not evals.budget_exhausted(),
         "calls": {  # model calls: how many answers came from the cache; a budget that ran out
-            "cached": sum(1 for r in evals.results for _, v in r.judged_cases() if v.cached),
+            "cached": sum(1 for r in evals.judge_results for _, v in r.judged_cases() if v.cached),
             "budget_exhausted": evals.budget_exhausted(),
         },
-        "runs": [run_dict(r) for r in evals.results],
+        "runs": [run_dict(r) for r in evals.judge_results],
         "skipped": [
             {
                 "test": run.key.test,
@@ -72,9 +72,9 @@ def report_dict(evals: EvalSession) -> dict[str, Any]:
                 "dataset": run.key.dataset,
                 "reason": run.skipped,
             }
-            for run in evals.skipped_runs()
+            for run in evals.skipped_runs("judge")
         ],
-        **gen_report(evals.generators),  # generator_runs, generator_skipped
+        **gen_report(evals),  # generator_runs, generator_skipped
     }
 
 
@@ -102,7 +102,7 @@ _HEADER = (
 def summary_lines(evals: EvalSession) -> Iterator[str]:
     """The terminal summary: one row per run, then the failed gates and skipped runs."""
     rows = [_HEADER]
-    for r in evals.results:
+    for r in evals.judge_results:
         m = r.metrics
         gate_cells = [f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds]
         if r.comparison is not None or r.comparison_error is not None:
@@ -127,7 +127,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()
-    for r in evals.results:
+    for r in evals.judge_results:
         if r.metrics.unscored_policy == "exclude" and r.metrics.unscored:
             yield (
                 f"{r.run.key.judge} on {r.run.key.dataset}: {r.metrics.unscored} unscored cases "
@@ -144,7 +144,8 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
             r.run.key.judge, r.run.key.dataset, r.comparison, r.comparison_error
         )
     for run in evals.runs.values():
-        yield from run.notes
-    for run in evals.skipped_runs():
+        if isinstance(run, JudgeRun):
+            yield from run.notes
+    for run in evals.skipped_runs("judge"):
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
-    yield from gen_summary_lines(evals.generators)
+    yield from gen_summary_lines(evals)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_llmjudge.calls.secrets import redact
 
 if TYPE_CHECKING:
-    from pytest_llmjudge.evaluation.session import RunResult
+    from pytest_llmjudge.evaluation.results import RunResult
 
 EXTRA_HINT = "pip install 'pytest-llmjudge[weave]'"
 MISSING_WEAVE = f"--llmjudge-weave needs the weave package: {EXTRA_HINT}"

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from pytest_llmjudge.plugin.snapshots import BaselineResult
 
 WORKER_OUTPUT_KEY = "llmjudge"
-GEN_OUTPUT_KEY = "llmjudge-generators"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,7 +81,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if answers:
         from pytest_llmjudge.plugin.answers import parametrize_answers
 
-        parametrize_answers(metafunc, evals.generators)
+        parametrize_answers(metafunc, evals)
     if results:
         from pytest_llmjudge.plugin.results import parametrize_results
 
@@ -94,12 +93,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     evals = started(session.config)
     if evals is None:
         return
-    from pytest_llmjudge.model.gen_run import AnswerRef
-    from pytest_llmjudge.model.runs import CaseRef
-    from pytest_llmjudge.plugin.collect import item_params
+    from pytest_llmjudge.plugin.collect import run_refs
 
-    evals.select(item_params(session.items, "llmjudge_result", CaseRef))
-    evals.generators.select(item_params(session.items, "llmjudge_answer", AnswerRef))
+    evals.select(run_refs(session.items))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(session.config, "workerinput"):
         for line in evals.estimate():
@@ -117,16 +113,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: the controller gates and reports
         workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())
-        workeroutput[GEN_OUTPUT_KEY] = json.dumps(evals.generators.publish())
         evals.close()
         return
     from pytest_llmjudge.outputs.report import write_report
     from pytest_llmjudge.plugin.outputs import finish_outputs
 
     status = evals.finish()
-    gens = evals.generators
-    ran = evals.results or evals.skipped_runs() or gens.results or gens.skipped_runs()
-    if evals.settings.report_path is not None and ran:
+    if evals.settings.report_path is not None and (evals.results or evals.skipped_runs()):
         write_report(evals, evals.settings.report_path)
     finish_outputs(session.config, evals)  # JUnit properties, HTML, job summary, Weave
     if status and session.exitstatus == pytest.ExitCode.OK:
@@ -144,9 +137,6 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     published = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     if published:
         evals_of(node.config).merge(json.loads(published))
-    generators = getattr(node, "workeroutput", {}).get(GEN_OUTPUT_KEY)
-    if generators:
-        evals_of(node.config).generators.merge(json.loads(generators))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.evaluation.generators import GenSession
+from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.gen_dataset import GenCase
 from pytest_llmjudge.model.gen_run import AnswerRef, GenRun, GenRunKey
 from pytest_llmjudge.model.generator import Generator, Sampling
@@ -89,7 +89,7 @@ class AnswerResult:
         miss(message, self.strict)
 
 
-def parametrize_answers(metafunc: pytest.Metafunc, gens: GenSession) -> None:
+def parametrize_answers(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
     """Items of an `llmjudge_generator` test: one per (generator, sampling point, case)."""
     node = metafunc.definition.nodeid
     spec = marker_spec(
@@ -110,7 +110,7 @@ def parametrize_answers(metafunc: pytest.Metafunc, gens: GenSession) -> None:
             compare_with = spec.compare[0] if spec.compare and spec.compare[1] == label else None
             for point, sampling in zip(spec.grid, spec.points(own), strict=True):
                 key = GenRunKey(node, label, sampling.label, dataset.label)
-                gens.register(
+                evals.register(
                     GenRun(
                         key,
                         generator,
@@ -142,15 +142,14 @@ def answer_result(request: pytest.FixtureRequest) -> AnswerResult:
             "generators=[...], judge=...)"
         )
     evals = evals_of(request.config)
-    gens = evals.generators
-    run = gens.runs[ref.run]
+    run = evals.gen_run_of(ref.run)
     generator = resolve_ref(request, run, run.generator_ref, Generator, "a Generator")
     if run.generator is None and not isinstance(run.generator_ref, Generator):
         # a fixture's generator: its own settings, updated by what the grid point sets
         run.sampling = generator.sampling.model_copy(update=run.grid_point)
         if run.own_samples:
             run.samples = generator.samples
-    if gens.unavailable(run, generator) is not None:
+    if evals.generator_unavailable(ref.run, generator) is not None:
         pytest.skip(f"generator {ref.run.generator}: {run.skipped}")
     judge = resolve_ref(request, run, run.judge_ref, Judge, "a Judge")
     relevancy: Judge | None = None
@@ -160,7 +159,7 @@ def answer_result(request: pytest.FixtureRequest) -> AnswerResult:
         isinstance(run.relevancy_ref, str) and run.relevancy_ref != "lexical"
     ):
         relevancy = resolve_ref(request, run, run.relevancy_ref, Judge, "a Judge")
-    answers = gens.answers(ref, generator, judge, relevancy, getattr(evals, "per_case", False))
+    answers = evals.answers(ref, generator, judge, relevancy)
     if answers is None:
         pytest.skip(f"generator {ref.run.generator}: {run.skipped}")
     samples = tuple(

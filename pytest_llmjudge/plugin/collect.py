@@ -11,7 +11,6 @@ import pytest
 from pytest_llmjudge.errors import ConfigError, DatasetError
 
 Spec = TypeVar("Spec")
-Ref = TypeVar("Ref")
 
 
 class DatasetLike(Protocol):
@@ -67,12 +66,18 @@ def load_dataset(dataset: DatasetLike) -> list[Any]:
         raise pytest.Collector.CollectError(f"llmjudge dataset error: {exc}") from None
 
 
-def item_params(items: Iterable[pytest.Item], fixture: str, kind: type[Ref]) -> list[Ref]:
-    """The `kind` parameter each collected item passes to `fixture`, in item order."""
-    refs = []
+def run_refs(items: Iterable[pytest.Item]) -> list[Any]:
+    """Every collected item's run parameter, of both kinds (judge cases, generator cases)."""
+    from pytest_llmjudge.model.gen_run import AnswerRef
+    from pytest_llmjudge.model.runs import CaseRef
+
+    refs: list[Any] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        ref = callspec.params.get(fixture) if callspec else None
-        if isinstance(ref, kind):
-            refs.append(ref)
+        if callspec is None:
+            continue
+        for fixture, kind in (("llmjudge_result", CaseRef), ("llmjudge_answer", AnswerRef)):
+            ref = callspec.params.get(fixture)
+            if isinstance(ref, kind):
+                refs.append(ref)
     return refs

@@ -162,8 +162,8 @@ def finish_outputs(config: pytest.Config, evals: Any) -> None:
             append_step_summary(summary, report)
         except OSError as exc:
             notes.append(f"WARNING: llmjudge: could not append to the job summary {summary}: {exc}")
-    if outputs.weave_project and evals.results:
-        notes.extend(_log_to_weave(config, outputs.weave_project, evals.results))
+    if outputs.weave_project and evals.judge_results:
+        notes.extend(_log_to_weave(config, outputs.weave_project, evals.judge_results))
 
 
 def _log_to_weave(config: pytest.Config, project: str, results: list[Any]) -> list[str]:

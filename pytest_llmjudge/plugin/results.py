@@ -14,7 +14,7 @@ from pytest_llmjudge.evaluation.baseline import baseline_item_id, baseline_spec
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
 from pytest_llmjudge.model.judge import Judge
-from pytest_llmjudge.model.runs import BaselineRef, CaseRef, Run, RunKey
+from pytest_llmjudge.model.runs import BaselineRef, CaseRef, JudgeRun, RunKey
 from pytest_llmjudge.outputs.junit import case_properties
 from pytest_llmjudge.plugin.collect import load_dataset, marker_spec, missing_reason, skipped_params
 from pytest_llmjudge.plugin.judge_marker import MarkerSpec, judge_label, parse_marker
@@ -42,7 +42,7 @@ def parametrize_results(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
         cases = load_dataset(dataset)
         for judge in spec.judges:
             key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
-            evals.register(key, judge, dataset, spec.thresholds)
+            evals.register(JudgeRun(key, judge, dataset, spec.thresholds))
             params += [
                 pytest.param(CaseRef(key, case), id=f"{key.judge}-{prefix}{case.id}")
                 for case in cases
@@ -58,7 +58,7 @@ def _baseline_params(evals: EvalSession, spec: MarkerSpec, key: RunKey, prefix: 
         return []
     labels = [judge_label(j) for j in spec.judges]
     ref = BaselineRef(key, baseline_spec(role, key.judge, labels, spec.require_better, prefix))
-    evals.runs[key].baseline = ref.spec
+    evals.judge_run_of(key).baseline = ref.spec
     return [pytest.param(ref, id=baseline_item_id(key.judge, prefix))]
 
 
@@ -133,7 +133,7 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
             f"{FIXTURE} is parametrized by @pytest.mark.{MARKER}(dataset=..., judges=[...])"
         )
     evals = evals_of(request.config)
-    run = evals.runs[ref.run]
+    run = evals.judge_run_of(ref.run)
     judge = _resolve_judge(request, run)
     if isinstance(ref, BaselineRef):  # the run's baseline item
         result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
@@ -164,7 +164,7 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
     )
 
 
-def _resolve_judge(request: pytest.FixtureRequest, run: Run) -> Judge:
+def _resolve_judge(request: pytest.FixtureRequest, run: JudgeRun) -> Judge:
     """The run's Judge, from the marker or from the fixture it names."""
     judge: Judge = resolve_ref(request, run, run.judge_ref, Judge, "a Judge")
     return judge

@@ -134,7 +134,7 @@ def baseline_result(
             "baselines are syrupy snapshots, but the syrupy plugin is not active "
             "(was it disabled with -p no:syrupy?)"
         )
-    run = evals.runs[ref.run]
+    run = evals.judge_run_of(ref.run)
     run.baseline = ref.spec
     if not evals.judge_run(ref.run, judge):
         pytest.skip(f"judge {ref.run.judge}: {run.skipped}")

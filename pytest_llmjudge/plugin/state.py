@@ -35,9 +35,10 @@ def evals_of(config: pytest.Config) -> EvalSession:
         from pytest_llmjudge.plugin.xdist import scheduled_cases
 
         evals = EvalSession(settings_of(config))
-        evals.progress = progress_factory(config)
-        evals.status_line = status_writer(config)
-        evals.scheduled = scheduled_cases(config)  # None unless a pytest-xdist worker
+        services = evals.services
+        services.progress = progress_factory(config)
+        services.status_line = status_writer(config)
+        services.scheduled = scheduled_cases(config)  # None unless a pytest-xdist worker
         config.stash[SESSION_KEY] = evals
     return evals
 

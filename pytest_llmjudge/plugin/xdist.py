@@ -19,17 +19,16 @@ from typing import Any
 
 import pytest
 
-from pytest_llmjudge.model.runs import CaseRef, RunKey
-from pytest_llmjudge.plugin.collect import item_params
+from pytest_llmjudge.plugin.collect import run_refs
 
 
-def scheduled_cases(config: pytest.Config) -> Callable[[RunKey], set[str] | None] | None:
+def scheduled_cases(config: pytest.Config) -> Callable[[Any], set[str] | None] | None:
     """On a pytest-xdist worker, a function giving the ids of a run's cases queued on this
     worker (None when the queue cannot be read: then only the current case is batched)."""
     if not hasattr(config, "workerinput"):
         return None
 
-    def scheduled(key: RunKey) -> set[str] | None:
+    def scheduled(key: Any) -> set[str] | None:
         interactor = _interactor(config)
         if interactor is None:
             return None
@@ -44,7 +43,7 @@ def scheduled_cases(config: pytest.Config) -> Callable[[RunKey], set[str] | None
             return None
         indices.append(getattr(interactor, "nextitem_index", None))
         queued = [items[i] for i in indices if isinstance(i, int) and 0 <= i < len(items)]
-        refs = item_params(queued, "llmjudge_result", CaseRef)
+        refs = run_refs(queued)  # judge and generator runs alike
         return {ref.case.id for ref in refs if ref.run == key}
 
     return scheduled

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from pytest_llmjudge import DatasetError, Generator, Judge, parse_threshold
-from pytest_llmjudge.backends.generators import EMPTY_ANSWER, FunctionGenerator, Job
+from pytest_llmjudge.backends.generators import EMPTY_ANSWER, FunctionGenerator
 from pytest_llmjudge.errors import ConfigError
-from pytest_llmjudge.evaluation.generators import RELEVANCY_PROMPT, relevancy_judge
+from pytest_llmjudge.evaluation.generating import RELEVANCY_PROMPT, relevancy_judge
 from pytest_llmjudge.model.gen_dataset import GenDataset, GenFields, load_gen_cases
+from pytest_llmjudge.model.gen_run import Job
 from pytest_llmjudge.model.generator import Sampling, sampling_grid
 from pytest_llmjudge.scoring.gen_metrics import (
     Outcome,

@@ -1,0 +1,191 @@
+"""A finished run of either kind: its metrics, its gates and its comparison with a baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.gen_dataset import GenCase
+from pytest_llmjudge.model.gen_run import Answer, GenRun, GenRunKey
+from pytest_llmjudge.model.runs import JudgeRun, Key, Run
+from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.scoring.comparison import (
+    CaseMismatchError,
+    Comparison,
+    PairedCase,
+    baseline_cases,
+    compare,
+)
+from pytest_llmjudge.scoring.gating import (
+    Gated,
+    ThresholdResult,
+    Unresolved,
+    check_threshold,
+    unresolved,
+)
+from pytest_llmjudge.scoring.gen_metrics import GenMetrics, Outcome, compute_gen_metrics, words
+from pytest_llmjudge.scoring.metrics import Metrics, compute_metrics
+from pytest_llmjudge.scoring.thresholds import GENERATOR_METRICS, JUDGE_METRICS, Threshold, merge
+from pytest_llmjudge.settings import Settings
+
+
+@dataclass(frozen=True)
+class RunResult(Gated):
+    """A finished run (judge or generator): metrics and gates, with what they were computed from."""
+
+    run: Run
+    metrics: Metrics | GenMetrics
+    thresholds: tuple[ThresholdResult, ...]
+    comparison: Comparison | None = None
+    comparison_error: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """ "judge" or "generator"."""
+        return self.run.kind
+
+    def unresolved(self) -> list[Unresolved]:
+        """Thresholds the point estimate meets but too few cases to show it."""
+        metrics = cast(Metrics, self.metrics)  # both kinds: value / interval / denominator
+        found = (unresolved(metrics, t.threshold) for t in self.thresholds)
+        return [u for u in found if u is not None]
+
+    def judged_cases(self) -> list[tuple[Case, Verdict]]:
+        """A judge run's cases that have a verdict, in dataset order."""
+        run = cast(JudgeRun, self.run)
+        return [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
+
+    def answered(self) -> list[tuple[GenCase, Answer, Verdict | None]]:
+        """A generator run's answers with their judge verdicts, in dataset order."""
+        run = cast(GenRun, self.run)
+        return [
+            (case, run.answers[aid], run.verdicts.get(aid))
+            for case in run.cases
+            for aid in run.answer_ids(case)
+            if aid in run.answers
+        ]
+
+
+def applicable(settings: Settings, run: Run) -> tuple[Threshold, ...]:
+    """The thresholds that gate `run`: command line > marker > ini, on the run's own metrics and
+    its judge or generator name."""
+    layers = merge(settings.ini_thresholds, run.thresholds, settings.cli_thresholds)
+    if isinstance(run, JudgeRun):
+        names, subject = JUDGE_METRICS, run.key.judge
+    else:
+        names, subject = GENERATOR_METRICS, run.key.generator
+    return tuple(t for t in layers if t.metric in names and t.applies_to(subject))
+
+
+def finish_run(run: Run, settings: Settings, runs: Mapping[Key, Run]) -> RunResult:
+    """The result of a run of either kind (`runs`: the session's, where a generator run finds
+    its baseline generator's run)."""
+    metrics = (
+        judge_metrics(run, settings) if isinstance(run, JudgeRun) else gen_metrics(run, settings)
+    )
+    gate_on = settings.gates.gate_on
+    checked = tuple(
+        check_threshold(cast(Metrics, metrics), t, gate_on) for t in applicable(settings, run)
+    )
+    try:
+        if isinstance(run, JudgeRun):
+            comparison = compare_with_baseline(run, settings)
+        else:
+            comparison = compare_generators(run, settings, runs)
+    except (CaseMismatchError, LookupError) as exc:
+        return RunResult(run, metrics, checked, comparison_error=str(exc))
+    return RunResult(run, metrics, checked, comparison)
+
+
+def judge_metrics(run: JudgeRun, settings: Settings) -> Metrics:
+    judged = [(c.target, run.verdicts[c.id].prediction) for c in run.cases if c.id in run.verdicts]
+    return compute_metrics(judged, settings.positive, settings.unscored)
+
+
+def gen_metrics(run: GenRun, settings: Settings) -> GenMetrics:
+    outcomes = []
+    for case in run.cases:
+        for aid in run.answer_ids(case):
+            if aid not in run.verdicts:
+                continue
+            answer = run.answers.get(aid)
+            text = answer.text if answer else None
+            outcomes.append(
+                Outcome(
+                    prediction=run.verdicts[aid].prediction,
+                    words=words(text) if text else None,
+                    tokens=answer.tokens if answer and text else None,
+                    relevancy=run.relevancy.get(aid),
+                )
+            )
+    cases = sum(1 for c in run.cases if run.answer_ids(c)[0] in run.verdicts)
+    return compute_gen_metrics(outcomes, cases, run.samples, settings.unscored)
+
+
+def _require_better(marker: bool, settings: Settings) -> bool:
+    """Precedence: command line > marker."""
+    cli = settings.gates.require_better
+    return marker if cli is None else cli
+
+
+def compare_with_baseline(run: JudgeRun, settings: Settings) -> Comparison | None:
+    """A judge run compared with its stored baseline (None when it has none); raises
+    CaseMismatchError when the baseline holds other cases than the selected ones."""
+    if run.baseline is None or run.baseline_data is None:
+        return None
+    judged = [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
+    # an unscored case's reason is its cause, as in the stored baseline
+    candidate = [
+        PairedCase(c.id, c.target, v.prediction, v.reason or v.error or "") for c, v in judged
+    ]
+    gates = settings.gates
+    return compare(
+        baseline_cases(run.baseline_data),
+        candidate,
+        baseline_label=run.baseline.role,
+        candidate_label=run.key.judge,
+        alpha=gates.alpha,
+        tolerances=gates.tolerances,
+        require_better=_require_better(run.baseline.require_better, settings),
+        positive=settings.positive,
+        unscored=settings.unscored,
+        baseline_judge=run.baseline_data.get("judge"),
+    )
+
+
+def compare_generators(
+    run: GenRun, settings: Settings, runs: Mapping[Key, Run]
+) -> Comparison | None:
+    """A generator run compared with its baseline generator's run at the same sampling point
+    (same cases, same judge): a case flips when one side's answer is judged consistent and the
+    other's not; exact McNemar on the flips."""
+    if run.compare_with is None:
+        return None
+    base = runs.get(GenRunKey(run.key.test, run.compare_with, run.key.point, run.key.dataset))
+    if not isinstance(base, GenRun) or not base.verdicts:
+        raise LookupError(
+            f"no answers of the baseline generator {run.compare_with!r} at "
+            f"{run.key.point} on {run.key.dataset} to compare with (was it deselected?)"
+        )
+    return compare(
+        paired_answers(base),
+        paired_answers(run),
+        baseline_label=run.compare_with,
+        candidate_label=run.key.generator,
+        alpha=settings.gates.alpha,
+        require_better=_require_better(run.require_better, settings),
+        unscored=settings.unscored,
+        baseline_judge=base.judge.name if base.judge else None,
+    )
+
+
+def paired_answers(run: GenRun) -> list[PairedCase]:
+    """A run's answers as paired cases: target 1, 'correct' when judged consistent."""
+    return [
+        PairedCase(aid, 1, v.prediction, v.reason or v.error or "")
+        for case in run.cases
+        for aid in run.answer_ids(case)
+        if (v := run.verdicts.get(aid)) is not None
+    ]

@@ -1,0 +1,122 @@
+"""Batches on the loop thread whose outcomes stream to the items as they arrive.
+
+A batch submitted with `Streams.start` returns at once; the item that needs one case's outcome
+waits for that outcome only (or its batch's end): each arrival wakes the main thread only when
+it is the awaited one. Used for judge batches of model backends of both run kinds.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_llmjudge.calls.loop import LoopThread
+
+
+@dataclass
+class Flight:
+    """A batch still on the loop while items already take the outcomes it has given.
+
+    Attributes:
+        future: the batch's future on the session's loop.
+        ids: the ids in the batch.
+        finish: closes the batch's progress and adds its notes (once, on the main thread).
+        left: ids of the batch still without an outcome.
+    """
+
+    future: concurrent.futures.Future[Any]
+    ids: set[str]
+    finish: Callable[[], None]
+    left: int = 0
+
+
+class Streams:
+    """The batches in flight of a session, by run key."""
+
+    def __init__(self, loop: LoopThread) -> None:
+        self._loop = loop
+        self._flights: dict[Any, list[Flight]] = {}
+        self._arrived = threading.Condition()
+        self._awaited: tuple[Any, str] | None = None  # the (run, id) an item waits for
+
+    def find(self, key: Any, item_id: str) -> Flight | None:
+        """The run's batch in flight that holds `item_id`, if any."""
+        for flight in self._flights.get(key, ()):
+            if item_id in flight.ids:
+                return flight
+        return None
+
+    def start(
+        self,
+        key: Any,
+        ids: Iterable[str],
+        batch: Callable[[Callable[[str], None]], Coroutine[Any, Any, Any]],
+        finish: Callable[[], None],
+    ) -> None:
+        """Submit `batch(arrived)`; it calls `arrived(id)` after storing each outcome."""
+        ids = set(ids)
+        box: list[Flight] = []
+
+        def arrived(item_id: str) -> None:
+            with self._arrived:
+                flight = box[0] if box else None
+                if flight is not None:
+                    flight.left -= 1
+                    if self._awaited == (key, item_id) or flight.left <= 0:
+                        self._arrived.notify_all()
+
+        with self._arrived:  # `arrived` sees the flight once it exists
+            flight = Flight(self._loop.submit(batch(arrived)), ids, finish, left=len(ids))
+            box.append(flight)
+        flight.future.add_done_callback(self._notify)  # a batch that failed or was cancelled
+        self._flights.setdefault(key, []).append(flight)
+
+    def wait(self, key: Any, item_id: str, flight: Flight, done: Callable[[], bool]) -> None:
+        """Wait until `done()` or the batch ends (cancel every batch on Ctrl-C)."""
+        try:
+            with self._arrived:
+                self._awaited = (key, item_id)
+                try:
+                    while not done() and not flight.future.done():
+                        self._arrived.wait(0.5)
+                finally:
+                    self._awaited = None
+        except BaseException:
+            self.cancel()
+            raise
+        if flight.future.done() or flight.left <= 0:
+            concurrent.futures.wait([flight.future])  # at most closing the client is left
+            self._land(key, flight)
+
+    def _notify(self, _: object = None) -> None:
+        with self._arrived:
+            self._arrived.notify_all()
+
+    def _land(self, key: Any, flight: Flight) -> None:
+        """A finished (or cancelled) batch: its progress line, its notes, its error."""
+        flights = self._flights.get(key, [])
+        if flight not in flights:
+            return
+        flights.remove(flight)
+        try:
+            if not flight.future.cancelled():
+                flight.future.result()
+        finally:
+            flight.finish()
+
+    def cancel(self) -> None:
+        """Cancel the batches in flight (an interrupted session); their outcomes so far stay."""
+        for flights in self._flights.values():
+            for flight in flights:
+                flight.future.cancel()
+        self.settle()
+
+    def settle(self, key: Any = None) -> None:
+        """Wait for the batches in flight (of one run, or all) and finish them."""
+        for run_key in [key] if key is not None else list(self._flights):
+            for flight in list(self._flights.get(run_key, ())):
+                concurrent.futures.wait([flight.future])
+                self._land(run_key, flight)
