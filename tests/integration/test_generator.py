@@ -537,3 +537,41 @@ def test_marker_is_registered_with_a_signature_like_help(project: Any) -> None:
     result.stdout.fnmatch_lines(
         ["@pytest.mark.llmjudge_generator(dataset=PATH|GenDataset, *generators=*judge=*"]
     )
+
+
+COUNTING_MODULE = """
+import json
+from pathlib import Path
+
+import pytest
+from pytest_llmjudge import Generator, Judge
+
+CALLS = Path(__file__).with_name("calls.jsonl")
+
+
+def write(case, sampling, sample):
+    with CALLS.open("a") as f:
+        f.write(json.dumps(f"{case.id}#{sample}") + "\\n")
+    return case.reference
+
+
+GEN = Generator(name="counted", backend="function", function=write)
+JUDGE = Judge(name="fn", backend="function", function=lambda case: 1)
+
+
+@pytest.mark.llmjudge_generator(dataset="gen.jsonl", judge=JUDGE, generators=[GEN], samples=2)
+def test_gen(llmjudge_answer):
+    llmjudge_answer.check()
+"""
+
+
+def test_two_workers_write_each_answer_once(project: Any) -> None:
+    """Under -n 2 a worker generates only the cases queued on it, as judge runs do."""
+    project.cases(rows(10), name="gen")
+    project.pytester.makepyfile(test_gen=COUNTING_MODULE)
+    result = project.pytester.runpytest("-n", "2", "--llmjudge-report", "report.json")
+    result.assert_outcomes(passed=10)
+    calls = [json.loads(line) for line in (project.path / "calls.jsonl").read_text().splitlines()]
+    assert sorted(calls) == sorted(f"{r['id']}#{k}" for r in rows(10) for k in (1, 2))
+    [run] = project.report()["generator_runs"]
+    assert run["metrics"]["n"] == 20
