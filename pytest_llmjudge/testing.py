@@ -1,9 +1,15 @@
-"""Test utilities: a loopback server speaking the Mistral chat-completions protocol."""
+"""Test utilities: a loopback server speaking the Mistral chat-completions protocol.
+
+Other endpoints (files, batch jobs, fine-tuning jobs) can be served by `routes`: a callable per
+(method, path) that answers a `Request` with a `Reply`, and may raise `Hangup` to close the
+connection without answering.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import json
 import random
 import re
@@ -11,14 +17,15 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 Responder = Callable[[list[dict[str, Any]]], str]
 FailHook = Callable[[int, dict[str, Any]], int | None]
-Reply = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, extra headers
+# status, body (a JSON object, or bytes sent as they are), extra headers
+Reply = tuple[int, dict[str, Any] | bytes, dict[str, str]]
 CHAT_PATH = "/v1/chat/completions"
 _PHRASES = {s.value: s.phrase for s in HTTPStatus}
 _BLOCK = re.compile(r"(Document|Summary):\s*<<<\n?(.*?)\n?>>>", re.DOTALL)
@@ -36,6 +43,26 @@ class Recorded:
     auth_present: bool
     auth_valid: bool
     status: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request to a route, as the server read it (headers with lower-case names)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+Route = Callable[[Request], Reply | Awaitable[Reply]]
+
+
+class Hangup(Exception):  # noqa: N818 - an action, not an error
+    """Raised by a route: the server closes the connection without answering."""
 
 
 def extract_case(text: str) -> tuple[str, str] | None:
@@ -81,6 +108,7 @@ class ChatServer:
         status: int | None = None,
         fail: FailHook | None = None,
         tls: ssl.SSLContext | None = None,
+        routes: Mapping[tuple[str, str], Route] | None = None,
     ) -> None:
         self.host = "127.0.0.1"
         self.tls = tls  # a server-side context: serve https (tests build one with trustme)
@@ -91,8 +119,10 @@ class ChatServer:
         self.responder = responder
         self.status = status  # when set, every request is answered with this status
         self.fail = fail  # fail(index, body) -> a status to force, or None
+        self.routes = dict(routes or {})  # (method, path) -> route; ("POST", CHAT_PATH) too
         self.requests: list[Recorded] = []
         self.count = self.in_flight = self.max_in_flight = 0
+        self.connections = 0  # connections accepted (a pooling client reuses them)
         self.first_request_at = self.last_request_at = 0.0  # time.time() of the requests
         self._api_key = api_key
         self._rng = random.Random(seed)
@@ -161,10 +191,13 @@ class ChatServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
             while await self._exchange(reader, writer):
                 pass
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, Hangup):
+            pass
+        except asyncio.CancelledError:  # close(): end quietly (asyncio logs a cancelled handler)
             pass
         finally:
             self._tasks.discard(task)
@@ -175,6 +208,8 @@ class ChatServer:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, path, version = (lines[0].split(" ") + ["", "", ""])[:3]
+        if "://" in path:  # the absolute form a client sends to an HTTP proxy
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
         pairs = (line.partition(":") for line in lines[1:] if line)
         headers = {name.strip().lower(): value.strip() for name, _, value in pairs}
         if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -182,6 +217,11 @@ class ChatServer:
             return False
         raw = await reader.readexactly(int(headers.get("content-length") or 0))
         keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        where = path.split("?")[0]
+        if (method, where) in self.routes and where != CHAT_PATH:  # not counted as a chat request
+            status, payload, extra = await self._answer(method, path, headers, raw)
+            await self._send(writer, status, payload, extra, close=not keep)
+            return keep
         self.count += 1
         self.last_request_at = time.time()
         self.first_request_at = self.first_request_at or self.last_request_at
@@ -195,6 +235,10 @@ class ChatServer:
         return keep
 
     async def _answer(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        route = self.routes.get((method, path.split("?")[0]))
+        if route is not None:
+            reply = route(Request(method, path, headers, raw))
+            return await reply if inspect.isawaitable(reply) else reply
         if path.split("?")[0].rstrip("/") != CHAT_PATH:
             return 404, _error(f"no route {path}", "not_found"), {}
         if method != "POST":
@@ -236,19 +280,24 @@ class ChatServer:
         self,
         writer: asyncio.StreamWriter,
         status: int,
-        payload: dict[str, Any],
+        payload: dict[str, Any] | bytes,
         extra: dict[str, str] | None = None,
         close: bool = False,
     ) -> None:
-        data = json.dumps(payload).encode()
+        extra = dict(extra or {})
+        if isinstance(payload, bytes):
+            data = payload
+            kind = extra.pop("Content-Type", None) or extra.pop("content-type", None)
+        else:
+            data, kind = json.dumps(payload).encode(), "application/json"
         phrase = _PHRASES.get(status, "Status")
         head = [
             f"HTTP/1.1 {status} {phrase}",
-            "Content-Type: application/json",
+            *([f"Content-Type: {kind}"] if kind else []),
             f"Content-Length: {len(data)}",
             f"Connection: {'close' if close else 'keep-alive'}",
         ]
-        head += [f"{name}: {value}" for name, value in (extra or {}).items()]
+        head += [f"{name}: {value}" for name, value in extra.items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
         await writer.drain()
 
