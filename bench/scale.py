@@ -1,7 +1,7 @@
 """Scale and speed of the plugin against a loopback chat server, with PASS/MISS per target.
 
     python bench/scale.py [--cases 1000] [--concurrency 32] [--latency 0.1] [--rate-429 0]
-                          [--big 10000] [--transport h11] [--no-weave] [--no-bytecode-cache]
+                          [--big 10000] [--transport http] [--no-weave] [--no-bytecode-cache]
 
 Starts ChatServer(latency=L, rate_429=P) on 127.0.0.1 (nothing leaves the machine) and prints:
 - wall time / ideal (N x L / C) and CPU per case of: `pytest` with the plugin over N cases
@@ -166,11 +166,11 @@ asyncio.run(main())
 """
 
 CLIENT_LOOP = """
-from pytest_llmjudge.backends.chat_h11 import ChatH11
+from pytest_llmjudge.backends.mistral.client import MistralClient
 
 
 async def main():
-    client = ChatH11(os.environ["MISTRAL_API_KEY"], os.environ["MISTRAL_SERVER_URL"], 60.0, C)
+    client = MistralClient(os.environ["MISTRAL_API_KEY"], os.environ["MISTRAL_SERVER_URL"], 60.0, C)
 
     async def one(row):
         r = await client.complete(
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--rate-429", type=float, default=0.0)
     parser.add_argument("--big", type=int, default=10_000, help="cases of the collection rows")
-    parser.add_argument("--transport", choices=TRANSPORTS, default="h11")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="http")
     parser.add_argument("--no-weave", action="store_true", help="skip the weave.Evaluation row")
     parser.add_argument(
         "--no-bytecode-cache",
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return got
 
-        loop_row("asyncio loop over ChatH11", "client_loop.py", CLIENT_LOOP, "loop only")
+        loop_row("asyncio loop over MistralClient", "client_loop.py", CLIENT_LOOP, "loop only")
         sdk = loop_row("asyncio loop over the SDK", "sdk_loop.py", SDK_LOOP, "loop only")
         if args.no_weave:
             print("  weave.Evaluation over the SDK:  skipped (--no-weave)")

@@ -97,8 +97,8 @@ class OutputSettings:
     weave_project: str | None = None
 
 
-Transport = Literal["h11", "http", "sdk"]
-TRANSPORTS: tuple[Transport, ...] = ("h11", "http", "sdk")
+Transport = Literal["http", "sdk"]
+TRANSPORTS: tuple[Transport, ...] = ("http", "sdk")
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ class ScaleSettings:
     """How judge requests travel: the chat transport and the Mistral Batch API.
 
     Attributes:
-        transport: h11 (a lean client speaking the chat protocol, the default), http
-            (the same request over httpx2) or sdk (the official mistralai SDK's
+        transport: http (the package's Mistral client on aiohttp, the default; honours
+            HTTPS_PROXY / HTTP_PROXY / NO_PROXY) or sdk (the official mistralai SDK's
             chat.complete_async).
         batch: send a Mistral judge's uncached requests as one Batch API job.
         batch_poll_s: seconds between two polls of a batch job.
@@ -116,7 +116,7 @@ class ScaleSettings:
             the run (gcfreeze.py).
     """
 
-    transport: Transport = "h11"
+    transport: Transport = "http"
     batch: bool = False
     batch_poll_s: float = 10.0
     batch_timeout_hours: int = 24

@@ -9,9 +9,11 @@ MASK = "***"
 
 
 def redact(text: str) -> str:
-    """`text` with the value of every secret environment variable masked."""
+    """`text` with the value of every secret environment variable masked (also without the
+    whitespace around it: a key pasted with a newline is sent, and echoed, stripped)."""
     for name in SECRET_ENV_VARS:
-        value = os.environ.get(name)
-        if value and len(value) >= 4:
-            text = text.replace(value, MASK)
+        raw = os.environ.get(name) or ""
+        for value in dict.fromkeys((raw, raw.strip())):
+            if len(value) >= 4:
+                text = text.replace(value, MASK)
     return text

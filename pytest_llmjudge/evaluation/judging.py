@@ -120,7 +120,7 @@ class Judging:
         self, run: JudgeRun, backend: Any, cases: list[Case], progress: BatchProgress | None
     ) -> list[Case]:
         """--llmjudge-batch: judge the uncached cases in one Mistral batch job; the rest."""
-        from pytest_llmjudge.backends.mistral_batch import judge_with_batch_job
+        from pytest_llmjudge.backends.mistral.batch import judge_with_batch_job
 
         services = self.services
         done, note = services.loop.run(

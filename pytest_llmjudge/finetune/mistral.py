@@ -2,24 +2,26 @@
 
 Kept small, for servers that still speak it: upload the records (POST /v1/files), create the job
 with auto_start=false (POST /v1/fine_tuning/jobs), read the cost estimate once it is VALIDATED,
-start it, poll it, and take `fine_tuned_model` as the new model id.
+start it, poll it, and take `fine_tuned_model` as the new model id. The requests go through the
+package's one Mistral client (backends/mistral/client.py, aiohttp) on a loop thread of its own,
+so a fine-tune runs the same from a sync or an async test.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pytest_llmjudge.calls.secrets import redact
-from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.errors import CallError, ConfigError
 from pytest_llmjudge.finetune.progress import WANDB_KEY_ENV, Progress
+from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneFailed, FineTuneSpec, Records
 from pytest_llmjudge.model.judge import Judge
 
-if TYPE_CHECKING:
-    import httpx  # imported when a job runs: the plugin imports this module at start-up
-from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneFailed, FineTuneSpec, Records
+if TYPE_CHECKING:  # imported when a job runs: the plugin imports this module at start-up
+    from pytest_llmjudge.backends.mistral.client import MistralClient
 
 RECIPE = "mistral-jobs-1"
 API_KEY_ENV = "MISTRAL_API_KEY"
@@ -49,55 +51,23 @@ def hyperparameters(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
 
 def missing_key() -> str | None:
     """Why no job can be started here (no API key), or None."""
-    if os.environ.get(API_KEY_ENV):
+    if (os.environ.get(API_KEY_ENV) or "").strip():
         return None
     return f"{API_KEY_ENV} is not set: set it to fine-tune with backend='mistral'"
 
 
 class MistralFineTuner:
-    """Runs one job through the contract with a synchronous httpx client."""
+    """Runs one job through the contract with MistralClient (each request times out after 60 s)."""
 
     def __init__(
         self,
         server_url: str | None,
-        client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        timeout_s: float = 60.0,
     ) -> None:
-        import httpx
-
         self.url = (server_url or DEFAULT_SERVER).rstrip("/")
-        self._client = client or httpx.Client(timeout=60.0)
         self._sleep = sleep
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        import httpx
-
-        headers = {"Authorization": f"Bearer {os.environ.get(API_KEY_ENV, '')}"}
-        try:
-            response = self._client.request(method, f"{self.url}{path}", headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            message = f"{method} {path} failed: {type(exc).__name__}: {exc}"
-            raise FineTuneError(redact(message)) from None
-        if response.status_code == 410:
-            raise FineTuneError(RETIRED.format(status=410, url=self.url))
-        if response.status_code >= 400:
-            raise FineTuneError(
-                redact(f"{method} {path}: HTTP {response.status_code}: {response.text[:300]}")
-            )
-        body = response.json()
-        if not isinstance(body, dict):
-            raise FineTuneError(f"{method} {path}: expected a JSON object, got {body!r:.100}")
-        return body
-
-    def upload(self, name: str, records: Records) -> str:
-        """Upload one file of training records; returns its file id."""
-        body = self._call(
-            "POST",
-            "/v1/files",
-            files={"file": (f"{name}.jsonl", records.jsonl, "application/jsonl")},
-            data={"purpose": "fine-tune"},
-        )
-        return str(body["id"])
+        self._timeout_s = timeout_s
 
     def run(
         self,
@@ -110,14 +80,58 @@ class MistralFineTuner:
         wandb_project: str | None = None,
     ) -> tuple[str, dict[str, Any]]:
         """Upload, create, check the estimate, start and poll; returns (model id, metrics)."""
+        from pytest_llmjudge.backends.mistral.client import MistralClient
+        from pytest_llmjudge.backends.mistral.wire import api_key
+        from pytest_llmjudge.calls.loop import LoopThread
+
+        async def go() -> tuple[str, dict[str, Any]]:
+            http = MistralClient(api_key(), self.url, self._timeout_s)
+            try:
+                return await self._run(
+                    http, spec, train, validation, sent, client, progress, wandb_project
+                )
+            finally:
+                await http.aclose()
+
+        loop = LoopThread()  # its own loop: the same from a sync test and an async one
+        try:
+            return loop.run(go())
+        finally:
+            loop.close()
+
+    async def _call(self, what: str, request: Awaitable[Any]) -> Any:
+        """What `request` answers; its failure as a FineTuneError naming `what` (method, path)."""
+        try:
+            return await request
+        except CallError as exc:
+            if exc.status == 410:
+                raise FineTuneError(RETIRED.format(status=410, url=self.url)) from None
+            raise FineTuneError(redact(f"{what}: {exc.message}")) from None
+
+    async def _upload(self, http: MistralClient, name: str, records: Records) -> str:
+        """Upload one file of training records; returns its file id."""
+        upload = http.upload(f"{name}.jsonl", records.jsonl, "fine-tune")
+        return str(await self._call("POST /v1/files", upload))
+
+    async def _run(
+        self,
+        http: MistralClient,
+        spec: FineTuneSpec,
+        train: list[Records],
+        validation: Records | None,
+        sent: dict[str, Any],
+        client: dict[str, Any],
+        progress: Progress,
+        wandb_project: str | None,
+    ) -> tuple[str, dict[str, Any]]:
         files = [
-            {"file_id": self.upload(f"{spec.name}-{i}", r), "weight": r.weight}
+            {"file_id": await self._upload(http, f"{spec.name}-{i}", r), "weight": r.weight}
             for i, r in enumerate(train)
         ]
         request: dict[str, Any] = {
             "model": spec.base,
             "training_files": files,
-            "validation_files": [self.upload(f"{spec.name}-validation", validation)]
+            "validation_files": [await self._upload(http, f"{spec.name}-validation", validation)]
             if validation
             else [],
             "hyperparameters": sent,
@@ -133,10 +147,11 @@ class MistralFineTuner:
                     "run_name": spec.name,
                 }
             ]
-        job = self._call("POST", "/v1/fine_tuning/jobs", json=request)
+        jobs = "/v1/fine_tuning/jobs"
+        job = await self._call(f"POST {jobs}", http.create_fine_tuning_job(request))
         job_id = str(job["id"])
         progress.line(f"created job {job_id} on {self.url}")
-        job = self._wait(job_id, {"VALIDATED"}, client, progress)
+        job = await self._wait(http, job_id, {"VALIDATED"}, client, progress)
         estimate = job.get("metadata") or {}
         cost, currency = estimate.get("cost"), estimate.get("cost_currency", "")
         duration = estimate.get("expected_duration_seconds")
@@ -146,26 +161,32 @@ class MistralFineTuner:
         )
         limit = client.get("max_cost")
         if limit is not None and isinstance(cost, int | float) and cost > float(limit):
-            self._call("POST", f"/v1/fine_tuning/jobs/{job_id}/cancel")
+            await self._call(f"POST {jobs}/{job_id}/cancel", http.cancel_fine_tuning_job(job_id))
             raise FineTuneFailed(
                 f"job {job_id}: estimated cost {cost} {currency} is above max_cost {limit}; "
                 "cancelled it"
             )
-        self._call("POST", f"/v1/fine_tuning/jobs/{job_id}/start")
-        job = self._wait(job_id, {DONE}, client, progress)
+        await self._call(f"POST {jobs}/{job_id}/start", http.start_fine_tuning_job(job_id))
+        job = await self._wait(http, job_id, {DONE}, client, progress)
         model = job.get("fine_tuned_model")
         if not model:
             raise FineTuneFailed(f"job {job_id} succeeded without a fine_tuned_model")
         metrics = {"job": job_id, "cost": cost, "cost_currency": currency}
         return str(model), {k: v for k, v in metrics.items() if v not in (None, "")}
 
-    def _wait(
-        self, job_id: str, wanted: set[str], client: dict[str, Any], progress: Progress
+    async def _wait(
+        self,
+        http: MistralClient,
+        job_id: str,
+        wanted: set[str],
+        client: dict[str, Any],
+        progress: Progress,
     ) -> dict[str, Any]:
         deadline = time.monotonic() + float(client["timeout_s"])
         last = None
         while True:
-            job = self._call("GET", f"/v1/fine_tuning/jobs/{job_id}")
+            what = f"GET /v1/fine_tuning/jobs/{job_id}"
+            job: dict[str, Any] = await self._call(what, http.fine_tuning_job(job_id))
             status = str(job.get("status"))
             if status != last:
                 progress.line(f"job {job_id}: {status} ({progress.elapsed:.0f} s)")
@@ -176,7 +197,7 @@ class MistralFineTuner:
                 raise FineTuneFailed(f"job {job_id} ended {status}: {_cause(job)}")
             if time.monotonic() > deadline:
                 raise FineTuneFailed(f"job {job_id} still {status} after {client['timeout_s']} s")
-            self._sleep(float(client["poll_interval_s"]))
+            self._sleep(float(client["poll_interval_s"]))  # on this job's own loop thread
 
 
 def _cause(job: dict[str, Any]) -> str:

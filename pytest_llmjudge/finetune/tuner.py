@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_llmjudge.finetune import hf, local, mistral
 from pytest_llmjudge.finetune.progress import Progress, WandbLogger
@@ -25,10 +25,6 @@ from pytest_llmjudge.finetune.spec import (
 )
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.settings import FineTuneSettings
-
-if TYPE_CHECKING:
-    import httpx  # imported lazily: the plugin imports this module at start-up
-
 
 NEVER_REASON = (
     "fine-tune {name!r} ({backend}, fingerprint {fp}) is not in {registry} and "
@@ -65,7 +61,6 @@ class FineTuner:
         rootdir: Path,
         emit: Callable[[str], None] | None = None,
         run_id: str = "",
-        http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
@@ -75,7 +70,6 @@ class FineTuner:
         self.registry = Registry(registry if registry.is_absolute() else self.rootdir / registry)
         self.emit = emit
         self.run_id = run_id
-        self._http_client = http_client
         self._sleep = sleep
         self._judges: dict[str, Judge] = {}
         self.progress: list[Progress] = []
@@ -294,7 +288,7 @@ class FineTuner:
             )
             model = f"{spec.base}+lora-{plan.short}"
         else:
-            tuner = mistral.MistralFineTuner(spec.server_url, self._http_client, self._sleep)
+            tuner = mistral.MistralFineTuner(spec.server_url, self._sleep)
             model, metrics = tuner.run(
                 spec,
                 plan.train,

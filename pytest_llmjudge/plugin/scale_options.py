@@ -15,10 +15,10 @@ def add_scale_options(group: Any, parser: pytest.Parser) -> None:
     """--llmjudge-transport and --llmjudge-batch, with their ini keys."""
     group.addoption(
         "--llmjudge-transport",
-        choices=TRANSPORTS,
         default=None,
-        help="how Mistral chat requests are sent: h11 (a lean client, default), http "
-        "(the same request over httpx2) or sdk (the official mistralai SDK) "
+        metavar="{" + ",".join(TRANSPORTS) + "}",
+        help="how Mistral chat requests are sent: http (the plugin's aiohttp client, default; "
+        "honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY) or sdk (the official mistralai SDK) "
         "(ini: llmjudge_transport)",
     )
     group.addoption(
@@ -28,9 +28,7 @@ def add_scale_options(group: Any, parser: pytest.Parser) -> None:
         help="send each Mistral judge's uncached requests as one Mistral Batch API job "
         "(ini: llmjudge_batch)",
     )
-    parser.addini(
-        "llmjudge_transport", "h11|http|sdk: how Mistral chat requests are sent", "string"
-    )
+    parser.addini("llmjudge_transport", "http|sdk: how Mistral chat requests are sent", "string")
     parser.addini("llmjudge_batch", "use the Mistral Batch API", type="bool", default=False)
     parser.addini("llmjudge_batch_poll", "seconds between polls of a batch job", default="10")
     parser.addini(
@@ -45,7 +43,13 @@ def resolve_scale(config: pytest.Config) -> ScaleSettings:
     """ScaleSettings: command line, then ini, then defaults."""
     # precedence: command line > ini > default
     transport = config.getoption("llmjudge_transport") or config.getini("llmjudge_transport")
-    transport = transport or "h11"
+    transport = transport or "http"
+    if transport == "h11":  # the sockets-and-h11 client, removed
+        raise pytest.UsageError(
+            "llmjudge_transport = 'h11' was removed: 'http' (the plugin's aiohttp client, which "
+            "honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY) is the default now; drop the option or "
+            f"choose one of {', '.join(TRANSPORTS)}"
+        )
     if transport not in TRANSPORTS:
         raise pytest.UsageError(
             f"invalid llmjudge_transport = {transport!r}: expected one of {', '.join(TRANSPORTS)}"

@@ -1,29 +1,28 @@
-"""--llmjudge-batch: a run's requests go in one Mistral batch job (respx), answers land in the
-cache, and a later run without the option reads them from there."""
+"""--llmjudge-batch: a run's requests go in one Mistral batch job (the loopback server's files
+and batch jobs routes), answers land in the cache, and a later run without the option reads them
+from there."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import httpx
 import pytest
-import respx
+from fakes.mistral_api import Script, form_field, reply
 
-from pytest_llmjudge.testing import completion
+from pytest_llmjudge.testing import ChatServer, Request, completion
 
 
-def batch_api(router: respx.MockRouter, fail: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
-    """Mock the files and batch jobs endpoints; the output answers every uploaded line."""
+def batch_api(server: ChatServer, fail: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Serve the files and batch jobs endpoints; the output answers every uploaded line."""
     seen: dict[str, Any] = {"lines": []}
 
-    def upload(request: httpx.Request) -> httpx.Response:
-        start = request.content.index(b'{"custom_id"')
-        end = request.content.rindex(b"}") + 1
-        seen["lines"] = [json.loads(x) for x in request.content[start:end].splitlines() if x]
-        return httpx.Response(200, json={"id": "file-in"})
+    def upload(request: Request) -> Any:
+        content = form_field(request.body, "file")
+        seen["lines"] = [json.loads(x) for x in content.splitlines() if x]
+        return reply(200, json={"id": "file-in"})
 
-    def content(request: httpx.Request) -> httpx.Response:
+    def content(request: Request) -> Any:
         out = []
         for line in seen["lines"]:
             if line["custom_id"] in fail:
@@ -32,19 +31,23 @@ def batch_api(router: respx.MockRouter, fail: set[str] = frozenset()) -> dict[st
             out.append(
                 {"custom_id": line["custom_id"], "response": {"status_code": 200, "body": body}}
             )
-        return httpx.Response(200, text="".join(json.dumps(o) + "\n" for o in out))
+        return reply(200, text="".join(json.dumps(o) + "\n" for o in out))
 
-    router.post("/v1/files").mock(side_effect=upload)
-    router.post("/v1/batch/jobs").mock(
-        return_value=httpx.Response(200, json={"id": "job-9", "status": "QUEUED"})
-    )
-    router.get("/v1/batch/jobs/job-9").mock(
-        side_effect=[
-            httpx.Response(200, json={"id": "job-9", "status": "RUNNING", "total_requests": 6}),
-            httpx.Response(200, json={"id": "job-9", "status": "SUCCESS", "output_file": "out"}),
-        ]
-    )
-    router.get("/v1/files/out/content").mock(side_effect=content)
+    routes = {
+        ("POST", "/v1/files"): Script(handler=upload),
+        ("POST", "/v1/batch/jobs"): Script(
+            always=reply(200, json={"id": "job-9", "status": "QUEUED"})
+        ),
+        ("GET", "/v1/batch/jobs/job-9"): Script(
+            [
+                reply(200, json={"id": "job-9", "status": "RUNNING", "total_requests": 6}),
+                reply(200, json={"id": "job-9", "status": "SUCCESS", "output_file": "out"}),
+            ]
+        ),
+        ("GET", "/v1/files/out/content"): Script(handler=content),
+    }
+    server.routes.update(routes)
+    seen["routes"] = routes
     return seen
 
 
@@ -57,10 +60,10 @@ def test_batch_job_then_cached_rerun(
         "llmjudge_batch_poll = 0.01\n" + ("llmjudge_batch = true\n" if how == "ini" else "")
     )
     args = ["--llmjudge-report", "r.json"] + (["--llmjudge-batch"] if how == "cli" else [])
-    with respx.mock(base_url=server.url, assert_all_called=True) as router:
-        seen = batch_api(router, fail={"c6"})
-        result = pytester.runpytest(*args)
+    seen = batch_api(server, fail=frozenset({"c6"}))
+    result = pytester.runpytest(*args)
 
+    assert all(route.called for route in seen["routes"].values())
     assert server.count == 0  # nothing went through the chat endpoint
     assert len(seen["lines"]) == 6
     result.stdout.fnmatch_lines(

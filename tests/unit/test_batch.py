@@ -1,25 +1,26 @@
-"""The Mistral Batch API mode: the whole job lifecycle against respx (no network)."""
+"""The Mistral Batch API mode: the whole job lifecycle against a loopback files + batch jobs API
+(ChatServer routes scripted with fakes.mistral_api; nothing leaves 127.0.0.1)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import respx
+from fakes.mistral_api import Script, form_field, reply
 
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.mistral import MistralBackend
-from pytest_llmjudge.backends.mistral_batch import judge_with_batch_job
+from pytest_llmjudge.backends.mistral.batch import judge_with_batch_job
 from pytest_llmjudge.calls.cache import CachedResponse, request_key
 from pytest_llmjudge.calls.reliable import CallContext
 from pytest_llmjudge.settings import CallSettings, ScaleSettings, Settings
+from pytest_llmjudge.testing import ChatServer, Request
 
 KEY = "sk-batch-0123456789abcdef"
-URL = "https://api.mistral.ai"
 JUDGE = Judge(name="small", model="mistral-small-latest")
 CASES = [
     Case(id=f"c{i}", premise=f"Document {i}.", hypothesis=f"Summary {i}.", target=i % 2)
@@ -27,11 +28,17 @@ CASES = [
 ]
 
 
+SERVER: list[ChatServer] = []
+
+
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _env(monkeypatch: pytest.MonkeyPatch, loopback_env: None) -> Iterator[None]:
+    """MISTRAL_SERVER_URL at one loopback server for the test (the cache keys name it)."""
     monkeypatch.setenv("MISTRAL_API_KEY", KEY)
-    for name in ("MISTRAL_SERVER_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    with ChatServer() as server:
+        monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
+        SERVER[:] = [server]
+        yield
 
 
 def settings(tmp_path: Path, **calls: Any) -> Settings:
@@ -63,11 +70,10 @@ def jsonl(lines: list[dict[str, Any]]) -> str:
 
 
 class Lifecycle:
-    """A mocked Mistral files + batch jobs API; records what was uploaded and created."""
+    """A loopback Mistral files + batch jobs API; records what was uploaded and created."""
 
     def __init__(
         self,
-        router: respx.MockRouter,
         statuses: list[dict[str, Any]],
         files: dict[str, str],
         upload_status: int = 200,
@@ -76,28 +82,36 @@ class Lifecycle:
         self.upload_form = b""
         self.created: dict[str, Any] = {}
 
-        def upload(request: httpx.Request) -> httpx.Response:
-            self.upload_form = request.content
-            start = request.content.index(b'{"custom_id"')
-            end = request.content.rindex(b"}") + 1
-            self.uploaded = [json.loads(x) for x in request.content[start:end].splitlines() if x]
+        def upload(request: Request) -> Any:
+            self.upload_form = request.body
+            content = form_field(request.body, "file")
+            self.uploaded = [json.loads(x) for x in content.splitlines() if x]
             if upload_status != 200:
-                return httpx.Response(upload_status, json={"message": "upload refused"})
-            return httpx.Response(200, json={"id": "file-in", "purpose": "batch"})
+                return reply(upload_status, json={"message": "upload refused"})
+            return reply(200, json={"id": "file-in", "purpose": "batch"})
 
-        def create(request: httpx.Request) -> httpx.Response:
-            self.created = json.loads(request.content)
+        def create(request: Request) -> Any:
+            self.created = request.json()
             self.auth = request.headers.get("authorization")
-            return httpx.Response(200, json={"id": "job-1", "status": "QUEUED"})
+            return reply(200, json={"id": "job-1", "status": "QUEUED"})
 
-        self.upload_route = router.post("/v1/files").mock(side_effect=upload)
-        self.create_route = router.post("/v1/batch/jobs").mock(side_effect=create)
-        polls = [httpx.Response(200, json={"id": "job-1", **s}) for s in statuses]
-        self.poll_route = router.get("/v1/batch/jobs/job-1").mock(side_effect=polls)
+        self.upload_route = Script(handler=upload)
+        self.create_route = Script(handler=create)
+        self.poll_route = Script([reply(200, json={"id": "job-1", **s}) for s in statuses])
+        routes = SERVER[0].routes
+        routes[("POST", "/v1/files")] = self.upload_route
+        routes[("POST", "/v1/batch/jobs")] = self.create_route
+        routes[("GET", "/v1/batch/jobs/job-1")] = self.poll_route
+        self.content_routes = {}
         for file_id, text in files.items():
-            router.get(f"/v1/files/{file_id}/content").mock(
-                return_value=httpx.Response(200, text=text)
-            )
+            route = Script(always=reply(200, text=text))
+            routes[("GET", f"/v1/files/{file_id}/content")] = self.content_routes[file_id] = route
+
+    def assert_all_called(self) -> None:
+        """Every route was asked (respx's assert_all_called)."""
+        routes = [self.upload_route, self.create_route, self.poll_route]
+        assert all(r.called for r in [*routes, *self.content_routes.values()])
+        assert self.poll_route.answers == []  # every scripted poll was read
 
 
 def run_batch(
@@ -130,9 +144,9 @@ def test_success_uploads_creates_polls_reads_and_caches(tmp_path: Path) -> None:
         {"status": "SUCCESS", "total_requests": 5, "succeeded_requests": 5, "output_file": "out"},
     ]
     output = jsonl([output_line(c.id, c.target) for c in reversed(CASES)])  # any order
-    with respx.mock(base_url=URL, assert_all_called=True) as router:
-        api = Lifecycle(router, statuses, {"out": output})
-        verdicts, note, lines, context = run_batch(tmp_path)
+    api = Lifecycle(statuses, {"out": output})
+    verdicts, note, lines, context = run_batch(tmp_path)
+    api.assert_all_called()
 
     assert {cid: v.prediction for cid, v in verdicts.items()} == {c.id: c.target for c in CASES}
     assert verdicts["c1"].reason == "reason c1" and verdicts["c1"].tokens == 20
@@ -163,9 +177,9 @@ def test_partial_failures_become_unscored_with_their_cause(tmp_path: Path) -> No
         {"status": "SUCCESS", "output_file": "out", "error_file": "err", "failed_requests": 2}
     ]
     files = {"out": jsonl([output_line("c1", 1), bad_line, unparseable]), "err": jsonl([http_500])}
-    with respx.mock(base_url=URL, assert_all_called=True) as router:
-        Lifecycle(router, statuses, files)
-        verdicts, note, _, context = run_batch(tmp_path)
+    api = Lifecycle(statuses, files)
+    verdicts, note, _, context = run_batch(tmp_path)
+    api.assert_all_called()
 
     assert verdicts["c1"].prediction == 1 and verdicts["c1"].error is None
     assert verdicts["c2"].prediction is None
@@ -188,9 +202,9 @@ def test_a_job_that_ends_early_keeps_its_answers(tmp_path: Path, status: str) ->
         },
     ]
     files = {"out": jsonl([output_line("c1", 1), output_line("c2", 0)])}
-    with respx.mock(base_url=URL, assert_all_called=True) as router:
-        Lifecycle(router, statuses, files)
-        verdicts, note, lines, _ = run_batch(tmp_path)
+    api = Lifecycle(statuses, files)
+    verdicts, note, lines, _ = run_batch(tmp_path)
+    api.assert_all_called()
 
     assert (verdicts["c1"].prediction, verdicts["c2"].prediction) == (1, 0)
     detail = " (the job went wrong)" if status == "FAILED" else ""
@@ -205,15 +219,15 @@ def test_a_job_that_ends_early_keeps_its_answers(tmp_path: Path, status: str) ->
 
 
 def test_a_failed_upload_leaves_every_case_unscored(tmp_path: Path) -> None:
-    with respx.mock(base_url=URL, assert_all_called=False) as router:
-        Lifecycle(router, [], {}, upload_status=500)
-        verdicts, note, _, _ = run_batch(tmp_path)
+    api = Lifecycle([], {}, upload_status=500)
+    verdicts, note, _, _ = run_batch(tmp_path)
 
     assert len(verdicts) == 5
     assert all(v.prediction is None for v in verdicts.values())
     error = verdicts["c1"].error or ""
     assert error.startswith("batch job not created: HTTP 500: ") and "upload refused" in error
     assert note is not None and "CREATE_FAILED" in note
+    assert api.upload_route.call_count == 1 and not api.create_route.called
 
 
 def test_cached_cases_are_not_sent(tmp_path: Path) -> None:
@@ -227,9 +241,9 @@ def test_cached_cases_are_not_sent(tmp_path: Path) -> None:
     context.close()
     statuses = [{"status": "SUCCESS", "output_file": "out"}]
     files = {"out": jsonl([output_line("c4", 1), output_line("c5", 1)])}
-    with respx.mock(base_url=URL, assert_all_called=True) as router:
-        api = Lifecycle(router, statuses, files)
-        verdicts, note, _, _ = run_batch(tmp_path)
+    api = Lifecycle(statuses, files)
+    verdicts, note, _, _ = run_batch(tmp_path)
+    api.assert_all_called()
 
     assert [line["custom_id"] for line in api.uploaded] == ["c4", "c5"]
     assert sorted(verdicts) == ["c4", "c5"]
@@ -237,9 +251,8 @@ def test_cached_cases_are_not_sent(tmp_path: Path) -> None:
 
 
 def test_replay_sends_nothing(tmp_path: Path) -> None:
-    with respx.mock(base_url=URL, assert_all_called=False) as router:
-        api = Lifecycle(router, [], {})
-        verdicts, note, _, _ = run_batch(tmp_path, cache="replay")
+    api = Lifecycle([], {})
+    verdicts, note, _, _ = run_batch(tmp_path, cache="replay")
 
     assert (verdicts, note) == ({}, None)
     assert not api.upload_route.called
@@ -248,9 +261,8 @@ def test_replay_sends_nothing(tmp_path: Path) -> None:
 def test_the_request_budget_limits_the_lines_sent(tmp_path: Path) -> None:
     statuses = [{"status": "SUCCESS", "output_file": "out"}]
     files = {"out": jsonl([output_line("c1", 1), output_line("c2", 0)])}
-    with respx.mock(base_url=URL, assert_all_called=False) as router:
-        api = Lifecycle(router, statuses, files)
-        verdicts, _, _, _ = run_batch(tmp_path, max_requests=2)
+    api = Lifecycle(statuses, files)
+    verdicts, _, _, _ = run_batch(tmp_path, max_requests=2)
 
     assert [line["custom_id"] for line in api.uploaded] == ["c1", "c2"]
     assert verdicts["c3"].error == "request budget of 2 reached"

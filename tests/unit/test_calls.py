@@ -1,7 +1,8 @@
 """Reliable model calls through the Mistral backend: retries, halts, cache modes, budget, limits.
 
-respx answers on an injected httpx client, or a loopback ChatServer answers through the SDK's own
-transport. Backoff sleeps are recorded by a fake sleep, never waited for, and nothing asserts on
+A loopback ChatServer answers: its chat route scripted per test (fakes.mistral_api: statuses,
+bodies, Retry-After, dropped connections, late answers), or its toy judge.
+Backoff sleeps are recorded by a fake sleep, never waited for, and nothing asserts on
 wall time.
 """
 
@@ -16,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import respx
+from fakes.mistral_api import HANGUP, Delay, Script, chat_script, reply
 
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.mistral import MistralBackend
@@ -29,14 +29,21 @@ from pytest_llmjudge.settings import CacheMode, CallSettings, Settings
 from pytest_llmjudge.testing import ChatServer
 
 KEY = "sk-calls-0123456789abcdef"
-URL = "https://api.mistral.ai"
 JUDGE = Judge(name="small", model="mistral-small-latest")
 OK = json.dumps({"reason": "supported", "consistency": 1})
 
 
+SERVER: list[ChatServer] = []
+
+
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, loopback_env: None) -> None:
+def _env(monkeypatch: pytest.MonkeyPatch, loopback_env: None) -> Iterator[None]:
+    """MISTRAL_SERVER_URL at one server for the whole test (the cache keys name the server)."""
     monkeypatch.setenv("MISTRAL_API_KEY", KEY)
+    with ChatServer() as server:
+        monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
+        SERVER[:] = [server]
+        yield
 
 
 def cases(n: int) -> list[Case]:
@@ -72,7 +79,6 @@ def run(
     n: int = 1,
     *,
     concurrency: int = 1,
-    inject: bool = True,
     judge: Judge = JUDGE,
     timeout_s: float = 60.0,
     **calls: Any,
@@ -89,8 +95,7 @@ def run(
     context = CallContext(settings, sleep=fake_sleep)
 
     async def go() -> tuple[dict[str, Verdict], CallRunner]:
-        client = httpx.AsyncClient() if inject else None
-        backend = MistralBackend(judge, settings, async_client=client)
+        backend = MistralBackend(judge, settings)
         runner = CallRunner(backend, context, judge.name)
         try:
             verdicts = await judge_batch(backend, cases(n), concurrency, judge_one=runner.judge)
@@ -112,17 +117,15 @@ def rows(tmp_path: Path) -> int:
 
 
 @contextmanager
-def mock(responses: Sequence[httpx.Response | Exception]) -> Iterator[respx.Route]:
-    """respx answering the chat route with `responses` in turn."""
-    with respx.mock(base_url=URL, assert_all_called=False) as router:
-        route = router.post("/v1/chat/completions")
-        route.side_effect = list(responses)
+def mock(responses: Sequence[Any]) -> Iterator[Script]:
+    """The test's server answering the chat route with `responses` in turn."""
+    with chat_script(SERVER[0], responses) as route:
         yield route
 
 
 def test_429_with_retry_after_then_success(tmp_path: Path) -> None:
-    limited = httpx.Response(429, json={"message": "slow down"}, headers={"Retry-After": "1"})
-    with mock([limited, httpx.Response(200, json=completion())]) as route:
+    limited = reply(429, json={"message": "slow down"}, headers={"Retry-After": "1"})
+    with mock([limited, reply(200, json=completion())]) as route:
         out = run(tmp_path)
 
     assert out.verdicts["c0"].prediction == 1 and out.verdicts["c0"].error is None
@@ -135,8 +138,8 @@ def test_429_with_retry_after_then_success(tmp_path: Path) -> None:
 
 
 def test_a_run_of_5xx_then_success(tmp_path: Path) -> None:
-    errors = [httpx.Response(status, json={"message": "down"}) for status in (500, 502, 503)]
-    with mock([*errors, httpx.Response(200, json=completion())]) as route:
+    errors = [reply(status, json={"message": "down"}) for status in (500, 502, 503)]
+    with mock([*errors, reply(200, json=completion())]) as route:
         out = run(tmp_path, retries=5)
 
     assert out.verdicts["c0"].prediction == 1
@@ -147,7 +150,7 @@ def test_a_run_of_5xx_then_success(tmp_path: Path) -> None:
 
 
 def test_when_retries_run_out_the_case_is_unscored_with_the_cause(tmp_path: Path) -> None:
-    with mock([httpx.Response(503, json={"message": "overloaded"})] * 3) as route:
+    with mock([reply(503, json={"message": "overloaded"})] * 3) as route:
         out = run(tmp_path, retries=3)
 
     verdict = out.verdicts["c0"]
@@ -158,39 +161,27 @@ def test_when_retries_run_out_the_case_is_unscored_with_the_cause(tmp_path: Path
 
 
 def test_connection_errors_and_timeouts_are_retried(tmp_path: Path) -> None:
-    answers = [
-        httpx.ConnectError("refused"),
-        httpx.ReadTimeout("slow"),
-        httpx.Response(200, json=completion()),
-    ]
+    answers = [HANGUP, Delay(5, reply(200, json=completion())), reply(200, json=completion())]
     with mock(answers) as route:
-        out = run(tmp_path)
+        out = run(tmp_path, timeout_s=0.3)
 
     assert out.verdicts["c0"].prediction == 1
     assert route.call_count == 3 and len(out.sleeps) == 2
 
 
 def test_a_request_slower_than_the_timeout_is_retried_then_unscored(tmp_path: Path) -> None:
-    started: list[httpx.Request] = []
-
-    async def slow(request: httpx.Request) -> httpx.Response:
-        started.append(request)  # respx records a call only once it has answered
-        await asyncio.sleep(30)
-        return httpx.Response(200, json=completion())
-
-    with mock([]) as route:
-        route.side_effect = slow
+    with mock([Delay(30, reply(200, json=completion()))] * 3) as route:
         out = run(tmp_path, timeout_s=0.5, retries=3)
 
     verdict = out.verdicts["c0"]
     assert verdict.error == "request timed out after 0.5s (gave up after 3 tries)"
-    assert len(started) == 3 and len(out.sleeps) == 2
+    assert route.call_count == 3 and len(out.sleeps) == 2
 
 
 def test_a_timeout_on_the_sdk_transport_is_unscored(tmp_path: Path) -> None:
     with ChatServer(latency=5.0) as server:
         judge = JUDGE.model_copy(update={"server_url": server.url})
-        out = run(tmp_path, inject=False, judge=judge, timeout_s=0.2, retries=2)
+        out = run(tmp_path, judge=judge, timeout_s=0.2, retries=2)
 
     verdict = out.verdicts["c0"]
     assert verdict.prediction is None
@@ -200,7 +191,7 @@ def test_a_timeout_on_the_sdk_transport_is_unscored(tmp_path: Path) -> None:
 
 
 def test_401_is_reported_once_and_stops_the_judge(tmp_path: Path) -> None:
-    with mock([httpx.Response(401, json={"message": "Unauthorized"})] * 50) as route:
+    with mock([reply(401, json={"message": "Unauthorized"})] * 50) as route:
         out = run(tmp_path, n=20)
 
     assert route.call_count == 1  # no further request after a permanent auth error
@@ -217,7 +208,7 @@ def test_401_is_reported_once_and_stops_the_judge(tmp_path: Path) -> None:
 
 
 def test_401_under_concurrency_sends_at_most_one_wave(tmp_path: Path) -> None:
-    with mock([httpx.Response(401, json={"message": "Unauthorized"})] * 100) as route:
+    with mock([reply(401, json={"message": "Unauthorized"})] * 100) as route:
         out = run(tmp_path, n=100, concurrency=8)
 
     assert route.call_count <= 8
@@ -226,8 +217,8 @@ def test_401_under_concurrency_sends_at_most_one_wave(tmp_path: Path) -> None:
 
 
 def test_422_is_not_retried_and_does_not_stop_the_judge(tmp_path: Path) -> None:
-    bad = httpx.Response(422, json={"message": "bad request"})
-    with mock([bad, httpx.Response(200, json=completion())]) as route:
+    bad = reply(422, json={"message": "bad request"})
+    with mock([bad, reply(200, json=completion())]) as route:
         out = run(tmp_path, n=2)
 
     assert route.call_count == 2 and out.sleeps == []
@@ -240,7 +231,7 @@ def test_422_is_not_retried_and_does_not_stop_the_judge(tmp_path: Path) -> None:
 def test_a_body_that_is_not_a_completion_is_unscored_not_retried_not_cached(
     tmp_path: Path,
 ) -> None:
-    with mock([httpx.Response(200, json={"hello": "world"})] * 3) as route:
+    with mock([reply(200, json={"hello": "world"})] * 3) as route:
         out = run(tmp_path)
 
     verdict = out.verdicts["c0"]
@@ -250,7 +241,7 @@ def test_a_body_that_is_not_a_completion_is_unscored_not_retried_not_cached(
 
 
 def test_unparseable_output_is_cached_raw_and_reparsed_on_replay(tmp_path: Path) -> None:
-    with mock([httpx.Response(200, json=completion("I think it is fine."))]):
+    with mock([reply(200, json=completion("I think it is fine."))]):
         first = run(tmp_path)
     assert first.verdicts["c0"].error == "model output is not JSON"
     assert rows(tmp_path) == 1  # a real model answer, even if unusable
@@ -266,11 +257,11 @@ def test_unparseable_output_is_cached_raw_and_reparsed_on_replay(tmp_path: Path)
 
 @pytest.mark.parametrize("mode", ["use", "replay"])
 def test_cached_answers_need_no_request(tmp_path: Path, mode: CacheMode) -> None:
-    with mock([httpx.Response(200, json=completion())] * 2) as route:
+    with mock([reply(200, json=completion())] * 2) as route:
         run(tmp_path, n=2)
     assert route.call_count == 2
 
-    with mock([httpx.Response(500)] * 10) as route:
+    with mock([reply(500)] * 10) as route:
         out = run(tmp_path, n=3, cache=mode)  # c0 and c1 are cached, c2 is not
 
     assert [out.verdicts[f"c{i}"].cached for i in range(3)] == [True, True, False]
@@ -293,9 +284,9 @@ def test_replay_with_an_empty_cache_leaves_every_case_unscored(tmp_path: Path) -
 
 def test_refresh_calls_again_and_overwrites(tmp_path: Path) -> None:
     no = json.dumps({"reason": "r", "consistency": 0})
-    with mock([httpx.Response(200, json=completion())]):
+    with mock([reply(200, json=completion())]):
         run(tmp_path)
-    with mock([httpx.Response(200, json=completion(no))]) as route:
+    with mock([reply(200, json=completion(no))]) as route:
         refreshed = run(tmp_path, cache="refresh")
     assert route.call_count == 1 and refreshed.verdicts["c0"].prediction == 0
     assert not refreshed.verdicts["c0"].cached
@@ -306,7 +297,7 @@ def test_refresh_calls_again_and_overwrites(tmp_path: Path) -> None:
 
 
 def test_off_neither_reads_nor_writes(tmp_path: Path) -> None:
-    with mock([httpx.Response(200, json=completion())] * 4) as route:
+    with mock([reply(200, json=completion())] * 4) as route:
         run(tmp_path, n=2, cache="off")
         run(tmp_path, n=2, cache="off")
     assert route.call_count == 4
@@ -314,7 +305,7 @@ def test_off_neither_reads_nor_writes(tmp_path: Path) -> None:
 
 
 def test_request_budget_stops_requests(tmp_path: Path) -> None:
-    with mock([httpx.Response(200, json=completion())] * 10) as route:
+    with mock([reply(200, json=completion())] * 10) as route:
         out = run(tmp_path, n=5, max_requests=3)
 
     assert route.call_count == 3
@@ -334,14 +325,14 @@ def test_request_budget_stops_requests(tmp_path: Path) -> None:
 
 
 def test_retries_count_against_the_request_budget(tmp_path: Path) -> None:
-    with mock([httpx.Response(503)] * 10) as route:
+    with mock([reply(503)] * 10) as route:
         out = run(tmp_path, n=1, max_requests=2, retries=5)
     assert route.call_count == 2
     assert out.verdicts["c0"].error == "request budget of 2 reached"
 
 
 def test_token_budget_stops_requests(tmp_path: Path) -> None:
-    with mock([httpx.Response(200, json=completion(tokens=400))] * 10) as route:
+    with mock([reply(200, json=completion(tokens=400))] * 10) as route:
         out = run(tmp_path, n=5, max_tokens=1000)
 
     assert route.call_count == 3  # 400 + 400 < 1000 <= 1200
@@ -350,9 +341,9 @@ def test_token_budget_stops_requests(tmp_path: Path) -> None:
 
 
 def test_cached_cases_cost_no_budget(tmp_path: Path) -> None:
-    with mock([httpx.Response(200, json=completion())] * 3):
+    with mock([reply(200, json=completion())] * 3):
         run(tmp_path, n=3)
-    with mock([httpx.Response(200, json=completion())] * 3) as route:
+    with mock([reply(200, json=completion())] * 3) as route:
         out = run(tmp_path, n=4, max_requests=1)
     assert route.call_count == 1
     assert all(v.error is None for v in out.verdicts.values())
@@ -367,7 +358,7 @@ def test_a_429_slows_the_whole_batch_down(tmp_path: Path) -> None:
 
     with ChatServer(latency=0.05, fail=fail) as server:
         judge = JUDGE.model_copy(update={"server_url": server.url})
-        out = run(tmp_path, n=48, concurrency=16, inject=False, judge=judge)
+        out = run(tmp_path, n=48, concurrency=16, judge=judge)
 
     statuses = [r.status for r in server.requests]
     assert statuses[:16] == [429] * 16 and statuses[16:] == [200] * 48
@@ -388,7 +379,7 @@ def test_answers_the_cache_cannot_store_keep_their_verdicts_and_get_a_note(
             "tokens INTEGER, created REAL, owner TEXT NOT NULL)"
         )
     db.close()
-    with mock([httpx.Response(200, json=completion()) for _ in range(3)]):
+    with mock([reply(200, json=completion()) for _ in range(3)]):
         out = run(tmp_path, 3, concurrency=3)
 
     assert [v.prediction for v in out.verdicts.values()] == [1, 1, 1]

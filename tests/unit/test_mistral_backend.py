@@ -1,16 +1,16 @@
-"""MistralBackend over both transports (the lean http client and the real mistralai SDK):
-respx on an injected httpx client, and a loopback server. Every case runs on both transports
-(the autouse `transport` fixture), so the two cannot drift."""
+"""MistralBackend over both transports (our aiohttp client and the real mistralai SDK), against
+a loopback ChatServer whose chat route answers what each test scripts (fakes.mistral_api).
+Every case runs on both transports (the autouse `transport` fixture), so the two cannot drift."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-import respx
+from fakes.mistral_api import HANGUP, Delay, Script, chat_script, completion, reply
 
 from pytest_llmjudge import Case, Judge, Verdict
 from pytest_llmjudge.backends.mistral import MistralBackend
@@ -50,32 +50,19 @@ def _env(monkeypatch: pytest.MonkeyPatch, loopback_env: None) -> None:
     monkeypatch.setenv("MISTRAL_API_KEY", KEY)
 
 
-def completion(content: str, total_tokens: int = 42) -> dict[str, Any]:
-    """A chat completion body, as the Mistral API answers it."""
-    return {
-        "id": "cmpl-1",
-        "object": "chat.completion",
-        "created": 1_700_000_000,
-        "model": JUDGE.model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": total_tokens},
-    }
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatServer]:
+    """A loopback server that MISTRAL_SERVER_URL points at (any key is accepted)."""
+    with ChatServer() as started:
+        monkeypatch.setenv("MISTRAL_SERVER_URL", started.url)
+        yield started
 
 
-def judge_once(
-    judge: Judge = JUDGE, settings: Settings | None = None, inject: bool = True
-) -> Verdict:
+def judge_once(judge: Judge = JUDGE, settings: Settings | None = None) -> Verdict:
     """One verdict from a fresh backend, on a fresh event loop (no pytest-asyncio needed)."""
 
     async def go() -> Verdict:
-        client = httpx.AsyncClient() if inject else None
-        backend = MistralBackend(judge, settings or make_settings(), async_client=client)
+        backend = MistralBackend(judge, settings or make_settings())
         try:
             return await backend.judge(CASE)
         finally:
@@ -84,22 +71,23 @@ def judge_once(
     return asyncio.run(go())
 
 
-def answer(route: respx.Route, response: httpx.Response) -> None:
-    route.mock(return_value=response)
+def judged(server: ChatServer, *answers: Any) -> tuple[Verdict, Script]:
+    """The verdict when the server's chat route answers `answers`; and the route's record."""
+    with chat_script(server, answers) as route:
+        return judge_once(), route
 
 
-def test_success_parses_prediction_reason_tokens_and_sends_the_request() -> None:
+def test_success_parses_prediction_reason_tokens_and_sends_the_request(
+    server: ChatServer,
+) -> None:
     content = json.dumps({"reason": "Rome is not in the document", "consistency": 0})
-    with respx.mock(base_url=DEFAULT_URL, assert_all_called=True) as router:
-        route = router.post("/v1/chat/completions")
-        answer(route, httpx.Response(200, json=completion(content, total_tokens=42)))
-        verdict = judge_once()
+    verdict, route = judged(server, reply(200, json=completion(content, total_tokens=42)))
 
     assert (verdict.prediction, verdict.tokens, verdict.error) == (0, 42, None)
     assert verdict.reason == "Rome is not in the document"
-    request = route.calls.last.request
+    (request,) = route.calls
     assert request.headers["authorization"] == f"Bearer {KEY}"
-    body = json.loads(request.content)
+    body = request.json()
     assert body["model"] == "mistral-small-latest"
     assert body["messages"] == JUDGE.messages(CASE)
     assert "Alice met Bob in Rome." in body["messages"][0]["content"]
@@ -116,10 +104,10 @@ def test_success_parses_prediction_reason_tokens_and_sends_the_request() -> None
     ],
     ids=["not-json", "missing-consistency", "out-of-range"],
 )
-def test_unusable_output_is_unscored_with_cause_and_raw(content: str, cause: str) -> None:
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=completion(content)))
-        verdict = judge_once()
+def test_unusable_output_is_unscored_with_cause_and_raw(
+    server: ChatServer, content: str, cause: str
+) -> None:
+    verdict, _ = judged(server, reply(200, json=completion(content)))
 
     assert verdict.prediction is None
     assert verdict.error is not None and cause in verdict.error
@@ -127,11 +115,9 @@ def test_unusable_output_is_unscored_with_cause_and_raw(content: str, cause: str
     assert verdict.tokens == 42
 
 
-def test_401_is_unscored_and_never_shows_the_key() -> None:
+def test_401_is_unscored_and_never_shows_the_key(server: ChatServer) -> None:
     body = {"message": f"Unauthorized: invalid key {KEY}"}  # a server that echoes the key
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(401, json=body))
-        verdict = judge_once()
+    verdict, _ = judged(server, reply(401, json=body))
 
     assert verdict.prediction is None
     assert verdict.error is not None and verdict.error.startswith("HTTP 401")
@@ -139,48 +125,39 @@ def test_401_is_unscored_and_never_shows_the_key() -> None:
     assert KEY not in verdict.model_dump_json()
 
 
-def test_500_is_unscored_with_cause() -> None:
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        route = router.post("/v1/chat/completions")
-        answer(route, httpx.Response(500, json={"message": "upstream model crashed"}))
-        verdict = judge_once()
+def test_500_is_unscored_with_cause(server: ChatServer) -> None:
+    verdict, route = judged(server, reply(500, json={"message": "upstream model crashed"}))
 
     assert verdict.prediction is None
     assert verdict.error is not None and verdict.error.startswith("HTTP 500")
     assert "upstream model crashed" in verdict.error
-    assert route.call_count == 1  # the SDK does not retry by itself
+    assert route.call_count == 1  # neither transport retries by itself
 
 
-def test_429_cause_names_retry_after() -> None:
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        headers = {"Retry-After": "2"}
-        response = httpx.Response(429, json={"message": "rate limited"}, headers=headers)
-        answer(router.post("/v1/chat/completions"), response)
-        verdict = judge_once()
+def test_429_cause_names_retry_after(server: ChatServer) -> None:
+    limited = reply(429, json={"message": "rate limited"}, headers={"Retry-After": "2"})
+    verdict, _ = judged(server, limited)
 
     assert verdict.error is not None and verdict.error.startswith("HTTP 429 (retry after 2s)")
 
 
-def test_200_that_is_not_a_chat_completion_is_unscored() -> None:
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(200, json={"hello": "world"}))
-        verdict = judge_once()
+def test_200_that_is_not_a_chat_completion_is_unscored(server: ChatServer) -> None:
+    verdict, _ = judged(server, reply(200, json={"hello": "world"}))
 
     assert verdict.prediction is None
     assert verdict.error is not None and verdict.error.startswith("invalid response (HTTP 200)")
     assert verdict.raw is not None and "hello" in verdict.raw
 
 
-def test_connection_error_is_unscored_not_raised() -> None:
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        router.post("/v1/chat/completions").mock(side_effect=httpx.ConnectError("refused"))
-        verdict = judge_once()
+def test_a_dropped_connection_is_unscored_not_raised(server: ChatServer) -> None:
+    verdict, route = judged(server, HANGUP)
 
     assert verdict.prediction is None
-    assert verdict.error == "request failed: ConnectError: refused"
+    assert verdict.error is not None and verdict.error.startswith("request failed: ")
+    assert route.call_count == 1
 
 
-@pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
+@pytest.mark.parametrize("value", [None, "", " \n"], ids=["unset", "empty", "blank"])
 def test_missing_key_makes_the_backend_unavailable(
     monkeypatch: pytest.MonkeyPatch, value: str | None
 ) -> None:
@@ -198,42 +175,46 @@ def test_available_with_a_key() -> None:
     assert MistralBackend(JUDGE, make_settings()).unavailable() is None
 
 
-def test_mistral_server_url_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MISTRAL_SERVER_URL", "http://judge.internal:8000")
+@pytest.fixture
+def dead_url() -> str:
+    with ChatServer() as closed:
+        return closed.url  # closed on exit: nothing listens there any more
+
+
+def test_mistral_server_url_is_honoured(server: ChatServer, dead_url: str) -> None:
     ok = completion('{"reason": "ok", "consistency": 1}')
-    with respx.mock(base_url="http://judge.internal:8000", assert_all_called=True) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=ok))
-        # the env var beats ini
-        settings = make_settings(mistral_server_url="http://from-ini:9000")
-        verdict = judge_once(settings=settings)
+    with chat_script(server, [reply(200, json=ok)]) as route:
+        # the env var (the server fixture) beats ini
+        verdict = judge_once(settings=make_settings(mistral_server_url=dead_url))
 
-    assert verdict.prediction == 1
+    assert verdict.prediction == 1 and route.call_count == 1
 
 
-def test_ini_server_url_is_used_without_the_env_var() -> None:
+def test_ini_server_url_is_used_without_the_env_var(
+    server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MISTRAL_SERVER_URL")
     ok = completion('{"reason": "ok", "consistency": 1}')
-    with respx.mock(base_url="http://from-ini:9000", assert_all_called=True) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=ok))
-        verdict = judge_once(settings=make_settings(mistral_server_url="http://from-ini:9000"))
+    with chat_script(server, [reply(200, json=ok)]) as route:
+        verdict = judge_once(settings=make_settings(mistral_server_url=server.url))
 
-    assert verdict.prediction == 1
+    assert verdict.prediction == 1 and route.call_count == 1
 
 
-def test_the_judges_own_server_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MISTRAL_SERVER_URL", "http://from-env:8000")
-    judge = JUDGE.model_copy(update={"server_url": "http://vllm.local:8001"})
+def test_the_judges_own_server_url_wins(dead_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISTRAL_SERVER_URL", dead_url)
     ok = completion('{"reason": "ok", "consistency": 1}')
-    with respx.mock(base_url="http://vllm.local:8001", assert_all_called=True) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=ok))
+    with ChatServer() as own, chat_script(own, [reply(200, json=ok)]) as route:
+        judge = JUDGE.model_copy(update={"server_url": own.url})
         verdict = judge_once(judge=judge)
 
-    assert verdict.prediction == 1
+    assert verdict.prediction == 1 and route.call_count == 1
 
 
-def test_default_transport_against_a_loopback_server(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_toy_judge_of_a_loopback_server(monkeypatch: pytest.MonkeyPatch) -> None:
     with ChatServer(api_key=KEY) as server:
         monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
-        verdict = judge_once(inject=False)  # the SDK's own httpx2 client, real HTTP
+        verdict = judge_once()
 
     assert (verdict.prediction, verdict.reason) == (0, "not in the document: Rome")
     assert verdict.tokens is not None and verdict.tokens > 0
@@ -248,69 +229,63 @@ def test_default_transport_against_a_loopback_server(monkeypatch: pytest.MonkeyP
 def test_wrong_key_against_a_loopback_server(monkeypatch: pytest.MonkeyPatch) -> None:
     with ChatServer(api_key="sk-the-right-one") as server:
         monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
-        verdict = judge_once(inject=False)
+        verdict = judge_once()
 
     assert verdict.error is not None and verdict.error.startswith("HTTP 401")
     assert KEY not in verdict.error
     assert server.requests[0].auth_present and not server.requests[0].auth_valid
 
 
-def test_refused_connection_on_the_default_transport_is_unscored(
-    monkeypatch: pytest.MonkeyPatch,
+def test_refused_connection_is_unscored(
+    dead_url: str, monkeypatch: pytest.MonkeyPatch, transport: Transport
 ) -> None:
-    with ChatServer() as server:
-        url = server.url  # closed on exit: nothing listens there any more
-    monkeypatch.setenv("MISTRAL_SERVER_URL", url)
+    monkeypatch.setenv("MISTRAL_SERVER_URL", dead_url)
 
-    verdict = judge_once(inject=False)
+    verdict = judge_once()
 
+    cause = {"http": "ClientConnectorError", "sdk": "ConnectError"}[transport]
     assert verdict.prediction is None
-    assert verdict.error is not None and verdict.error.startswith("request failed: ConnectError")
+    assert verdict.error is not None and verdict.error.startswith(f"request failed: {cause}: ")
 
 
-def call_error(response: httpx.Response | Exception) -> CallError:
-    """The CallError that MistralBackend.call raises for one mocked answer."""
+def call_error(server: ChatServer, answer: Any, timeout_s: float = 60.0) -> CallError:
+    """The CallError that MistralBackend.call raises for one scripted answer."""
 
     async def go() -> None:
-        backend = MistralBackend(JUDGE, make_settings(), async_client=httpx.AsyncClient())
+        backend = MistralBackend(JUDGE, make_settings(timeout_s=timeout_s))
         try:
             await backend.call(CASE)
         finally:
             await backend.aclose()
 
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        route = router.post("/v1/chat/completions")
-        if isinstance(response, Exception):
-            route.mock(side_effect=response)
-        else:
-            answer(route, response)
-        with pytest.raises(CallError) as info:
-            asyncio.run(go())
+    with chat_script(server, [answer]), pytest.raises(CallError) as info:
+        asyncio.run(go())
     return info.value
 
 
 @pytest.mark.parametrize(
-    ("response", "status", "retry_after", "permanent", "halts"),
+    ("answer", "status", "retry_after", "permanent", "halts"),
     [
-        (httpx.Response(429, json={}, headers={"Retry-After": "2"}), 429, 2.0, False, False),
-        (httpx.Response(503, json={"message": "busy"}), 503, None, False, False),
-        (httpx.Response(401, json={"message": f"bad key {KEY}"}), 401, None, True, True),
-        (httpx.Response(404, json={"message": "no such model"}), 404, None, True, True),
-        (httpx.Response(422, json={"message": "bad request"}), 422, None, True, False),
-        (httpx.Response(200, json={"hello": "world"}), 200, None, True, False),
-        (httpx.ConnectError("refused"), None, None, False, False),
-        (httpx.ReadTimeout("slow"), None, None, False, False),
+        (reply(429, json={}, headers={"Retry-After": "2"}), 429, 2.0, False, False),
+        (reply(503, json={"message": "busy"}), 503, None, False, False),
+        (reply(401, json={"message": f"bad key {KEY}"}), 401, None, True, True),
+        (reply(404, json={"message": "no such model"}), 404, None, True, True),
+        (reply(422, json={"message": "bad request"}), 422, None, True, False),
+        (reply(200, json={"hello": "world"}), 200, None, True, False),
+        (HANGUP, None, None, False, False),
+        (Delay(5, reply(200, json=completion("{}"))), None, None, False, False),
     ],
-    ids=["429", "503", "401", "404", "422", "invalid-200", "connect", "timeout"],
+    ids=["429", "503", "401", "404", "422", "invalid-200", "hangup", "timeout"],
 )
 def test_call_raises_typed_errors(
-    response: httpx.Response | Exception,
+    server: ChatServer,
+    answer: Any,
     status: int | None,
     retry_after: float | None,
     permanent: bool,
     halts: bool,
 ) -> None:
-    error = call_error(response)
+    error = call_error(server, answer, timeout_s=0.5)
 
     assert (error.status, error.retry_after, error.permanent, error.halts) == (
         status,
@@ -321,13 +296,15 @@ def test_call_raises_typed_errors(
     assert KEY not in str(error) and KEY not in (error.raw or "")
 
 
-def test_call_names_a_timeout() -> None:
-    assert call_error(httpx.ReadTimeout("slow")).message == "request timed out: ReadTimeout: slow"
+def test_call_names_a_timeout(server: ChatServer) -> None:
+    error = call_error(server, Delay(5, reply(200, json=completion("{}"))), timeout_s=0.3)
+
+    assert error.message == "request timed out after 0.3s"  # the same on both transports
 
 
-def test_call_returns_the_raw_text_and_tokens_and_parse_reads_them() -> None:
+def test_call_returns_the_raw_text_and_tokens_and_parse_reads_them(server: ChatServer) -> None:
     async def go() -> tuple[ModelResponse, Verdict]:
-        backend = MistralBackend(JUDGE, make_settings(), async_client=httpx.AsyncClient())
+        backend = MistralBackend(JUDGE, make_settings())
         try:
             response = await backend.call(CASE)
         finally:
@@ -335,8 +312,7 @@ def test_call_returns_the_raw_text_and_tokens_and_parse_reads_them() -> None:
         return response, backend.parse(response)
 
     content = '{"reason": "r", "consistency": 1}'
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=completion(content)))
+    with chat_script(server, [reply(200, json=completion(content))]):
         response, verdict = asyncio.run(go())
 
     assert response == ModelResponse(content, 42)
@@ -364,7 +340,7 @@ def test_both_transports_send_the_same_request(monkeypatch: pytest.MonkeyPatch) 
         TRANSPORT[0] = name  # type: ignore[assignment]
         with ChatServer(api_key=KEY) as server:
             monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
-            verdict = judge_once(inject=False)
+            verdict = judge_once()
         assert verdict.prediction == 0
         request = server.requests[0]
         assert request.auth_valid
@@ -375,21 +351,19 @@ def test_both_transports_send_the_same_request(monkeypatch: pytest.MonkeyPatch) 
     assert seen["http"][1]["user-agent"].startswith("mistral-client-python/")
 
 
-def test_text_chunks_are_joined() -> None:
+def test_text_chunks_are_joined(server: ChatServer) -> None:
     body = completion("")
     body["choices"][0]["message"]["content"] = [
         {"type": "text", "text": '{"reason": "ok", '},
         {"type": "text", "text": '"consistency": 1}'},
     ]
-    with respx.mock(base_url=DEFAULT_URL) as router:
-        answer(router.post("/v1/chat/completions"), httpx.Response(200, json=body))
-        verdict = judge_once()
+    verdict, _ = judged(server, reply(200, json=body))
 
     assert (verdict.prediction, verdict.reason) == (1, "ok")
 
 
-def test_200_that_is_not_json_is_an_http_error() -> None:
-    error = call_error(httpx.Response(200, text="<html>proxy login</html>"))
+def test_200_that_is_not_json_is_an_http_error(server: ChatServer) -> None:
+    error = call_error(server, reply(200, text="<html>proxy login</html>"))
 
     assert (error.status, error.permanent) == (200, False)
     assert error.message.startswith("HTTP 200: <html>proxy login</html>")

@@ -9,9 +9,9 @@ parsed like any chat completion; a failed line, a line that never came (a job th
 CANCELLED or hit TIMEOUT_EXCEEDED) or an upload that failed becomes an unscored case with its
 cause.
 
-Plain httpx, not the SDK's batch and files methods: four small JSON endpoints need no pydantic
-models, respx mocks httpx directly, and a 10,000-line output is parsed once with `json`, not
-validated into SDK objects line by line.
+The files and batch jobs endpoints go through client.MistralClient (aiohttp), not the SDK's batch
+and files methods: four small JSON endpoints need no pydantic models, and a 10,000-line output is
+parsed once with `json`, not validated into SDK objects line by line.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from pytest_llmjudge.backends.chat_http import CHAT_PATH, read_completion, short, user_agent
+from pytest_llmjudge.backends.mistral.client import MistralClient
+from pytest_llmjudge.backends.mistral.wire import CHAT_PATH, base_url, read_completion, short
 from pytest_llmjudge.calls.budget import estimate_tokens
 from pytest_llmjudge.calls.cache import CachedResponse, request_key
 from pytest_llmjudge.calls.protocol import ModelResponse
@@ -55,66 +54,6 @@ class BatchOutcome:
     status: str = ""
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     answered: int = 0
-
-
-class BatchClient:
-    """Files and batch jobs of one server, over an httpx client (injected in tests)."""
-
-    def __init__(
-        self, api_key: str | None, server_url: str, timeout_s: float, client: Any = None
-    ) -> None:
-        headers = {"accept": "application/json", "user-agent": user_agent()}
-        if api_key:
-            headers["authorization"] = f"Bearer {api_key}"
-        self._client = client or httpx.AsyncClient(timeout=timeout_s)
-        self._base = server_url.rstrip("/")
-        self._headers = headers
-
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self._client.request(
-                method, self._base + path, headers=self._headers, **kwargs
-            )
-        except httpx.HTTPError as exc:
-            raise CallError(redact(f"request failed: {type(exc).__name__}: {exc}")) from None
-        if response.status_code >= 400:
-            raise CallError(
-                redact(f"HTTP {response.status_code}: {short(response.text) or '(empty body)'}"),
-                status=response.status_code,
-            )
-        return response
-
-    async def upload(self, name: str, content: bytes) -> str:
-        """Upload a JSONL file with purpose=batch; its id."""
-        files = {"file": (name, content, "application/jsonl")}
-        response = await self._request("POST", "/v1/files", files=files, data={"purpose": "batch"})
-        return str(response.json()["id"])
-
-    async def create(self, file_id: str, model: str, timeout_hours: int) -> dict[str, Any]:
-        """Create a chat completion batch job over one input file."""
-        body = {
-            "input_files": [file_id],
-            "endpoint": CHAT_PATH,
-            "model": model,
-            "metadata": {"client": "pytest-llmjudge"},
-            "timeout_hours": timeout_hours,
-        }
-        response = await self._request("POST", "/v1/batch/jobs", json=body)
-        job: dict[str, Any] = response.json()
-        return job
-
-    async def job(self, job_id: str) -> dict[str, Any]:
-        """The job's current state."""
-        job: dict[str, Any] = (await self._request("GET", f"/v1/batch/jobs/{job_id}")).json()
-        return job
-
-    async def content(self, file_id: str) -> str:
-        """A file's content."""
-        return (await self._request("GET", f"/v1/files/{file_id}/content")).text
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self._client.aclose()
 
 
 def request_lines(cases: Sequence[Case], body: Callable[[Case], dict[str, Any]]) -> bytes:
@@ -157,7 +96,7 @@ class BatchJob:
 
     Args:
         backend: the run's MistralBackend (for the request body, identity and parsing).
-        client: the files and batch jobs client.
+        client: the client of the judge's server (files and batch jobs).
         context: the session's call context (response cache, budget, sleep).
         model: the judge's model.
         poll_s: seconds between two polls.
@@ -168,7 +107,7 @@ class BatchJob:
     def __init__(
         self,
         backend: Any,
-        client: BatchClient,
+        client: MistralClient,
         context: CallContext,
         model: str,
         poll_s: float,
@@ -209,9 +148,17 @@ class BatchJob:
         started = time.perf_counter()
         try:
             file_id = await self.client.upload(
-                "llmjudge-batch.jsonl", request_lines(sent, self.backend.chat_body)
+                "llmjudge-batch.jsonl", request_lines(sent, self.backend.chat_body), "batch"
             )
-            job = await self.client.create(file_id, self.model, self.timeout_hours)
+            job = await self.client.create_batch_job(
+                {
+                    "input_files": [file_id],
+                    "endpoint": CHAT_PATH,
+                    "model": self.model,
+                    "metadata": {"client": "pytest-llmjudge"},
+                    "timeout_hours": self.timeout_hours,
+                }
+            )
         except CallError as exc:
             outcome.status = "CREATE_FAILED"
             return self._fail(outcome, sent, f"batch job not created: {exc.message}")
@@ -228,7 +175,7 @@ class BatchJob:
         for key in ("error_file", "output_file"):  # an output line beats an error line
             if job.get(key):
                 try:
-                    lines.update(read_lines(await self.client.content(str(job[key]))))
+                    lines.update(read_lines(await self.client.file_content(str(job[key]))))
                 except CallError as exc:
                     self.on_status(f"job {outcome.job_id}: {key} unreadable: {exc.message}")
         missing = f"batch job {outcome.job_id} ended {outcome.status}"
@@ -249,7 +196,7 @@ class BatchJob:
         last = None
         while str(job.get("status")) not in TERMINAL:
             await self.context.sleep(self.poll_s)
-            job = await self.client.job(str(job["id"]))
+            job = await self.client.batch_job(str(job["id"]))
             state = (job.get("status"), job.get("succeeded_requests"), job.get("failed_requests"))
             if state != last:
                 last = state
@@ -299,22 +246,16 @@ async def judge_with_batch_job(
     context: CallContext,
     settings: Settings,
     on_status: Callable[[str], None] | None = None,
-    client: Any = None,
+    client: MistralClient | None = None,
 ) -> tuple[dict[str, Verdict], str | None]:
     """Judge the cases the cache cannot answer through one batch job of `backend`'s server.
 
     Returns the verdicts of the cases sent (the rest are answered from the cache by the usual
-    path) and a summary note (None when nothing was sent).
+    path) and a summary note (None when nothing was sent). `client` (then not closed here)
+    replaces a new MistralClient of the judge's server.
     """
-    from pytest_llmjudge.backends.mistral import DEFAULT_SERVER_URL, server_url
-
     judge = backend.judge_spec
-    batch = BatchClient(
-        backend.api_key,
-        server_url(judge, settings) or DEFAULT_SERVER_URL,
-        settings.timeout_s,
-        client=client,
-    )
+    batch = client or MistralClient(backend.api_key, base_url(judge, settings), settings.timeout_s)
     job = BatchJob(
         backend,
         batch,
@@ -330,7 +271,8 @@ async def judge_with_batch_job(
             return {}, None
         outcome = await job.run(todo)
     finally:
-        await batch.aclose()
+        if client is None:
+            await batch.aclose()
     note = (
         f"judge {judge.name}: batch job {outcome.job_id or '(none)'} {outcome.status}: "
         f"{outcome.answered} of {len(todo)} requests answered"
