@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
 import time
 import zlib
 from pathlib import Path
 from typing import Any
 
+from pytest_llmjudge.backends.hf_models import GENERATION_LOCK, model_and_tokenizer
 from pytest_llmjudge.backends.mistral import MistralBackend
 from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.errors import ConfigError
@@ -125,11 +125,6 @@ class MistralGenerator(MistralBackend):
         return answered(response.text, response.tokens)
 
 
-_HF_LOCK = threading.Lock()  # one generation at a time: a CPU model gains nothing from threads
-_HF_MODELS: dict[tuple[str, str], tuple[Any, Any]] = {}  # base and fine-tuned, reused by runs
-_HF_KEEP = 2
-
-
 class HFGenerator:
     """A transformers chat model (optionally with a LoRA adapter) generating in process."""
 
@@ -156,17 +151,10 @@ class HFGenerator:
         return reason
 
     def _model(self) -> tuple[Any, Any]:
-        from pytest_llmjudge.finetune.hf import load
-
-        adapter = self._adapter
-        key = (self._generator.model, str(adapter or ""))
-        if key not in _HF_MODELS:
-            while len(_HF_MODELS) >= _HF_KEEP:
-                _HF_MODELS.pop(next(iter(_HF_MODELS)))
-            model, tokenizer = load(self._generator.model, self._cache_dir, adapter)
-            model.eval()
-            _HF_MODELS[key] = (model, tokenizer)
-        return _HF_MODELS[key]
+        model, tokenizer, _ = model_and_tokenizer(
+            self._generator.model, self._cache_dir, self._adapter
+        )
+        return model, tokenizer
 
     def _generate(self, job: Job) -> Verdict:
         import torch
@@ -174,7 +162,7 @@ class HFGenerator:
         from pytest_llmjudge.finetune.hf import MAX_NEW_TOKENS, prompt_ids
 
         s = self._sampling
-        with _HF_LOCK:
+        with GENERATION_LOCK:
             started = time.perf_counter()
             model, tokenizer = self._model()
             messages = self._generator.messages(job.case)

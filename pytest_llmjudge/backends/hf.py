@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from pytest_llmjudge.backends.hf_models import GENERATION_LOCK, model_and_tokenizer
 from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.verdict import Verdict, parse_verdict
 from pytest_llmjudge.settings import Settings
-
-_LOCK = threading.Lock()  # one generation at a time: a CPU model gains nothing from threads
-_LOADED: dict[tuple[str, str], tuple[Any, Any]] = {}  # the last model loaded, reused by batches
 
 
 class HFBackend:
@@ -44,23 +41,17 @@ class HFBackend:
         return reason
 
     def _model(self) -> tuple[Any, Any]:
-        from pytest_llmjudge.finetune.hf import load
-
-        key = (self._base, str(self._adapter))
-        if key not in _LOADED:
-            _LOADED.clear()
-            model, tokenizer = load(self._base, self._cache_dir, self._adapter)
-            model.eval()
-            _LOADED[key] = (model, tokenizer)
+        model, tokenizer, loaded = model_and_tokenizer(self._base, self._cache_dir, self._adapter)
+        if loaded:
             self.notes.append(f"hf judge {self._judge.name!r}: loaded adapter {self._adapter}")
-        return _LOADED[key]
+        return model, tokenizer
 
     def _generate(self, case: Case) -> tuple[str, int, float]:
         import torch
 
         from pytest_llmjudge.finetune.hf import MAX_NEW_TOKENS, prompt_ids
 
-        with _LOCK:
+        with GENERATION_LOCK:
             started = time.perf_counter()
             model, tokenizer = self._model()
             ids = prompt_ids(tokenizer, self._judge.messages(case), self._max_length)

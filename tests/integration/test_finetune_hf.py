@@ -106,9 +106,9 @@ def test_lora_fine_tune_trains_saves_reloads_and_judges(
     assert entry["inputs"]["hyperparameters"]["lora_r"] == 8
 
     # A fresh session reuses the recorded adapter (never: no training) and judges with it.
-    from pytest_llmjudge.backends import hf as hf_backend
+    from pytest_llmjudge.backends import hf_models
 
-    hf_backend._LOADED.clear()
+    hf_models._MODELS.clear()
     second = project.pytester.runpytest(
         "-p", "no:cacheprovider", "--llmjudge-finetune=never", "--llmjudge-report=report.json"
     )
