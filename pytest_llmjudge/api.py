@@ -164,7 +164,8 @@ def _settings(overrides: dict[str, Any]) -> Settings:
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ConfigError(
-            f"evaluate(): unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            f"evaluate(): unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
         )
     if "report_path" in overrides and overrides["report_path"] is not None:
         overrides = {**overrides, "report_path": Path(overrides["report_path"])}

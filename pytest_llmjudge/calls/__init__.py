@@ -1,1 +1,1 @@
-"""Reliable model calls: the backend protocols, cache, retries, limits, budget, secrets, the loop."""
+"""Reliable model calls: the backend protocols, cache, retries, limits, budget, secrets, loop."""

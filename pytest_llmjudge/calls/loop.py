@@ -24,9 +24,9 @@ class HasId(Protocol):
     def id(self) -> str: ...
 
 
-I = TypeVar("I", bound=HasId)
-Call = Callable[[I], Awaitable[Verdict]]  # one item's outcome
-OnOutcome = Callable[[I, Verdict], None]  # called as each outcome arrives
+Item = TypeVar("Item", bound=HasId)
+Call = Callable[[Item], Awaitable[Verdict]]  # one item's outcome
+OnOutcome = Callable[[Item, Verdict], None]  # called as each outcome arrives
 
 
 class LoopThread:
@@ -61,10 +61,10 @@ class LoopThread:
 
 
 async def run_batch(
-    items: Sequence[I],
-    call: Call[I],
+    items: Sequence[Item],
+    call: Call[Item],
     concurrency: int,
-    on_outcome: OnOutcome[I] | None = None,
+    on_outcome: OnOutcome[Item] | None = None,
 ) -> dict[str, Verdict]:
     """Every item's outcome (a judge's verdict, or a generator's answer carried as one), with at
     most `concurrency` calls in flight; no item is dropped: a failure is unscored with its cause.
@@ -72,7 +72,7 @@ async def run_batch(
     semaphore = asyncio.Semaphore(max(1, concurrency))
     outcomes: dict[str, Verdict] = {}
 
-    async def one(item: I) -> None:
+    async def one(item: Item) -> None:
         async with semaphore:
             started = time.perf_counter()
             try:

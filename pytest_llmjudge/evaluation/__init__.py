@@ -1,1 +1,1 @@
-"""The orchestrator: registers runs, schedules and streams their batches, gates, compares, merges."""
+"""The orchestrator: registers, schedules and streams runs, gates, compares, merges."""

@@ -1,4 +1,4 @@
-"""Tests for pytest_llmjudge.scoring.stats; expected values are derived independently in each test."""
+"""Tests for pytest_llmjudge.scoring.stats; each test derives its expected values."""
 
 from __future__ import annotations
 
