@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -57,3 +59,11 @@ class CallError(LLMJudgeError):
     def halts(self) -> bool:
         """Whether no further request of the same judge can succeed (bad key, model or server)."""
         return self.permanent and self.status in self.HALTING_STATUSES
+
+
+def unknown(kind: str, name: object, known: Iterable[str]) -> str:
+    """`unknown <kind> 'name'`, the nearest known name when one is close, and the known ones."""
+    names = sorted(known)
+    hint = difflib.get_close_matches(str(name), names, n=1)
+    nearest = f"; did you mean {hint[0]!r}?" if hint else ""
+    return f"unknown {kind} {name!r}{nearest} (known: {', '.join(names) or 'none'})"

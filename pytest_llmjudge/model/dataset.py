@@ -15,9 +15,10 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
-from pytest_llmjudge.errors import DatasetError
+from pytest_llmjudge.errors import DatasetError, unknown
 
 
 class _Record(Protocol):
@@ -58,10 +59,23 @@ class Case(BaseModel):
         return int(value)
 
 
-class FieldMap(BaseModel):
-    """Names of the JSONL keys that hold each part of a case."""
+class KeyMap(BaseModel):
+    """A `fields=` mapping of a record's parts onto JSONL keys; a part it lacks is an error."""
 
     model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_parts(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for part in data:
+                if part not in cls.model_fields:
+                    raise ValueError(unknown("part in fields=", part, cls.model_fields))
+        return data
+
+
+class FieldMap(KeyMap):
+    """Names of the JSONL keys that hold each part of a case."""
 
     premise: str = "premise"
     hypothesis: str = "hypothesis"
@@ -145,7 +159,8 @@ def load_records(path: Path | str, build: Callable[[Path, int, dict[str, Any]], 
         raise DatasetError(path, None, f"cannot read file: {exc}") from None
     records: list[R] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # JSON lines end at "\n" only: U+2028, U+2029 and U+0085 are valid inside JSON strings.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         record = build(path, lineno, _json_row(path, lineno, line))
@@ -160,11 +175,28 @@ def load_records(path: Path | str, build: Callable[[Path, int, dict[str, Any]], 
     return records
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    row = dict(pairs)
+    if len(row) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return row
+
+
 def _json_row(path: Path, lineno: int, line: str) -> dict[str, Any]:
     try:
-        row = json.loads(line)
+        row = json.loads(line, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise DatasetError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except _DuplicateKey as exc:
+        raise DatasetError(path, lineno, f"duplicate key {exc.args[0]!r} in the row") from None
     if not isinstance(row, dict):
         raise DatasetError(path, lineno, f"expected a JSON object, got {type(row).__name__}")
     return row
@@ -193,7 +225,16 @@ def build_record(
         if row.get(key) is not None:
             data[name] = row[key]
     raw_id = row.get(id_key)
-    data["id"] = str(raw_id) if raw_id is not None else f"{path.stem}:{lineno}"
+    if raw_id is None:
+        data["id"] = f"{path.stem}:{lineno}"
+    elif isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+        raise DatasetError(
+            path, lineno, f"field {id_key!r}: an id must be a string or an integer, got {raw_id!r}"
+        )
+    elif not str(raw_id).strip():
+        raise DatasetError(path, lineno, f"field {id_key!r}: an id must not be empty")
+    else:
+        data["id"] = str(raw_id)
     try:
         return model(**data)
     except ValidationError as exc:

@@ -8,7 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from pytest_llmjudge.model.dataset import DatasetSource, Text, build_record, load_records
+from pytest_llmjudge.model.dataset import (
+    DatasetSource,
+    KeyMap,
+    Text,
+    build_record,
+    load_records,
+)
 
 
 class GenCase(BaseModel):
@@ -38,10 +44,8 @@ class GenCase(BaseModel):
         return value
 
 
-class GenFields(BaseModel):
+class GenFields(KeyMap):
     """Names of the JSONL keys that hold each part of a generator case."""
-
-    model_config = ConfigDict(frozen=True)
 
     context: str = "context"
     prompt: str = "prompt"

@@ -180,3 +180,63 @@ def test_missing_file(tmp_path: Path) -> None:
         Dataset(path=missing).load()
     assert str(info.value) == f"{missing}: file not found"
     assert info.value.line is None
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
+def test_unicode_line_separators_inside_strings_are_text_not_line_ends(
+    cases_file: Path, separator: str
+) -> None:
+    first = row(1, premise=f"One line{separator}and the next.")
+    cases_file.write_text(
+        json.dumps(first, ensure_ascii=False) + "\n" + json.dumps(row(2)) + "\n", encoding="utf-8"
+    )
+    cases = load_cases(cases_file)
+    assert [c.premise for c in cases] == [f"One line{separator}and the next.", "Document 2."]
+    assert cases[1].source == f"{cases_file}:2"
+
+
+def test_crlf_line_ends_are_read(cases_file: Path) -> None:
+    cases_file.write_bytes((json.dumps(row(1)) + "\r\n" + json.dumps(row(2)) + "\r\n").encode())
+    assert [c.premise for c in load_cases(cases_file)] == ["Document 1.", "Document 2."]
+
+
+def test_duplicate_key_in_a_row_is_an_error(cases_file: Path) -> None:
+    write(
+        cases_file,
+        [row(1), '{"premise": "a", "hypothesis": "b", "target": 1, "target": 0}'],
+    )
+    with pytest.raises(DatasetError, match=r"cases\.jsonl:2: duplicate key 'target'"):
+        load_cases(cases_file)
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ('""', "must not be empty"),
+        ('"  "', "must not be empty"),
+        ("true", "string or an integer"),
+        ("1.5", "string or an integer"),
+        ("[1]", "string or an integer"),
+        ('{"a": 1}', "string or an integer"),
+    ],
+)
+def test_bad_ids_are_errors(cases_file: Path, raw: str, problem: str) -> None:
+    write(cases_file, [row(1), f'{{"id": {raw}, "premise": "a", "hypothesis": "b", "target": 1}}'])
+    with pytest.raises(DatasetError, match=rf"cases\.jsonl:2: field 'id': .*{problem}"):
+        load_cases(cases_file)
+
+
+def test_unknown_part_in_fields_is_an_error_with_a_suggestion() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown part in fields= 'premis'; did you mean 'premise'"
+    ):
+        Dataset(path=Path("x.jsonl"), fields={"premis": "document"})  # type: ignore[arg-type]
+
+
+def test_unknown_part_in_generator_fields_is_an_error() -> None:
+    from pytest_llmjudge.model.gen_dataset import GenDataset
+
+    with pytest.raises(
+        ValueError, match=r"unknown part in fields= 'contxt'; did you mean 'context'"
+    ):
+        GenDataset(path=Path("x.jsonl"), fields={"contxt": "doc"})  # type: ignore[arg-type]
