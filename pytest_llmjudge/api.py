@@ -27,7 +27,7 @@ from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.metrics import Metrics
-from pytest_llmjudge.scoring.thresholds import Threshold, thresholds_from
+from pytest_llmjudge.scoring.thresholds import Threshold, check_scopes, thresholds_from
 from pytest_llmjudge.settings import CallSettings, Settings
 
 TEST_ID = "evaluate"  # the `test` of every run evaluate() makes (a node id under pytest)
@@ -207,6 +207,7 @@ def _register(
         gates = thresholds_from(thresholds)
     except Exception as exc:
         raise ConfigError(f"evaluate(): thresholds: {exc}") from None
+    check_scopes(gates, names, "evaluate(): thresholds=")
     keys, refs = [], []
     for dataset in datasets:
         cases = dataset.load()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,6 +62,8 @@ class CallError(LLMJudgeError):
 
 def unknown(kind: str, name: object, known: Iterable[str]) -> str:
     """`unknown <kind> 'name'`, the nearest known name when one is close, and the known ones."""
+    import difflib  # only on the error path
+
     names = sorted(known)
     hint = difflib.get_close_matches(str(name), names, n=1)
     nearest = f"; did you mean {hint[0]!r}?" if hint else ""

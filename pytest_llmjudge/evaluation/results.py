@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -27,7 +27,13 @@ from pytest_llmjudge.scoring.gating import (
 )
 from pytest_llmjudge.scoring.gen_metrics import GenMetrics, Outcome, compute_gen_metrics, words
 from pytest_llmjudge.scoring.metrics import Metrics, compute_metrics
-from pytest_llmjudge.scoring.thresholds import GENERATOR_METRICS, JUDGE_METRICS, Threshold, merge
+from pytest_llmjudge.scoring.thresholds import (
+    GENERATOR_METRICS,
+    JUDGE_METRICS,
+    Threshold,
+    check_scopes,
+    merge,
+)
 from pytest_llmjudge.settings import Settings
 
 
@@ -68,15 +74,24 @@ class RunResult(Gated):
         ]
 
 
+def subject(run: Run) -> str:
+    """The name a threshold scopes a run by: its judge's, or its generator's."""
+    return run.key.judge if isinstance(run, JudgeRun) else run.key.generator
+
+
 def applicable(settings: Settings, run: Run) -> tuple[Threshold, ...]:
     """The thresholds that gate `run`: command line > marker > ini, on the run's own metrics and
     its judge or generator name."""
     layers = merge(settings.ini_thresholds, run.thresholds, settings.cli_thresholds)
-    if isinstance(run, JudgeRun):
-        names, subject = JUDGE_METRICS, run.key.judge
-    else:
-        names, subject = GENERATOR_METRICS, run.key.generator
-    return tuple(t for t in layers if t.metric in names and t.applies_to(subject))
+    names = JUDGE_METRICS if isinstance(run, JudgeRun) else GENERATOR_METRICS
+    return tuple(t for t in layers if t.metric in names and t.applies_to(subject(run)))
+
+
+def check_session_scopes(runs: Iterable[Run], settings: Settings) -> None:
+    """Raise ConfigError for a command-line or ini threshold scoped to a name no run has."""
+    known = {subject(run) for run in runs}
+    check_scopes(settings.cli_thresholds, known, "--llmjudge-threshold")
+    check_scopes(settings.ini_thresholds, known, "ini llmjudge_thresholds")
 
 
 def finish_run(run: Run, settings: Settings, runs: Mapping[Key, Run]) -> RunResult:

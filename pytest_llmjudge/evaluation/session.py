@@ -16,7 +16,12 @@ from pytest_llmjudge.calls.reliable import estimate_lines
 from pytest_llmjudge.evaluation import wire
 from pytest_llmjudge.evaluation.generating import Generating
 from pytest_llmjudge.evaluation.judging import Judging
-from pytest_llmjudge.evaluation.results import RunResult, compare_with_baseline, finish_run
+from pytest_llmjudge.evaluation.results import (
+    RunResult,
+    check_session_scopes,
+    compare_with_baseline,
+    finish_run,
+)
 from pytest_llmjudge.evaluation.services import Services
 from pytest_llmjudge.model.gen_run import Answer, AnswerRef, GenRun
 from pytest_llmjudge.model.generator import Generator
@@ -50,6 +55,11 @@ class EvalSession:
             run.cases = []
         for ref in refs:
             self.runs[ref.run].cases.append(ref.case)  # type: ignore[arg-type]
+
+    def check_thresholds(self) -> None:
+        """Raise ConfigError when a command-line or ini threshold names a judge or generator
+        that no run of the session has (a marker's are checked where it is parsed)."""
+        check_session_scopes(self.runs.values(), self.settings)
 
     def judge_run_of(self, key: RunKey) -> JudgeRun:
         run = self.runs[key]

@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             baselines=baselines,
             keep_thresholds=not args.no_stored_thresholds,
         )
+        evals.check_thresholds()
     except LLMJudgeError as exc:
         parser.exit(2, f"regate: error: {exc}\n")
     status = evals.finish()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_llmjudge.plugin.gcfreeze import freeze, thaw
-from pytest_llmjudge.plugin.markers import GEN_MARKER_HELP, MARKER_HELP
+from pytest_llmjudge.plugin.markers import GEN_MARKER, GEN_MARKER_HELP, MARKER, MARKER_HELP
 from pytest_llmjudge.plugin.options import add_options, resolve_settings
 from pytest_llmjudge.plugin.outputs import output_notes
 from pytest_llmjudge.plugin.state import SETTINGS_KEY, evals_of, settings_of, started
@@ -75,6 +75,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     answers = "llmjudge_answer" in metafunc.fixturenames  # a generator evaluation (generation/)
     results = "llmjudge_result" in metafunc.fixturenames
     if not (answers or results):
+        for marker, fixture in ((MARKER, "llmjudge_result"), (GEN_MARKER, "llmjudge_answer")):
+            if metafunc.definition.get_closest_marker(marker) is not None:
+                raise pytest.Collector.CollectError(
+                    f"{metafunc.definition.nodeid}: marked @pytest.mark.{marker} but takes "
+                    f"no {fixture} argument, so nothing is evaluated: add {fixture} to its "
+                    f"arguments and call {fixture}.check()"
+                )
         return
     evals = evals_of(metafunc.config)
     freeze(metafunc.config)  # what is alive now (modules, pytest's nodes), before the cases
@@ -93,8 +100,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     evals = started(session.config)
     if evals is None:
         return
+    from pytest_llmjudge.errors import ConfigError
     from pytest_llmjudge.plugin.collect import run_refs
 
+    if not hasattr(session.config, "workerinput"):  # the xdist controller checks at its end
+        try:
+            evals.check_thresholds()
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
     evals.select(run_refs(session.items))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(session.config, "workerinput"):
@@ -115,15 +128,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())
         evals.close()
         return
+    from pytest_llmjudge.errors import ConfigError
     from pytest_llmjudge.outputs.report import write_report
-    from pytest_llmjudge.plugin.outputs import finish_outputs
+    from pytest_llmjudge.plugin.outputs import NOTES_KEY, finish_outputs
 
+    scope_error = None
+    if session.config.pluginmanager.hasplugin("dsession"):  # the xdist controller, after merging
+        try:
+            evals.check_thresholds()
+        except ConfigError as exc:
+            scope_error = str(exc)
     status = evals.finish()
     if evals.settings.report_path is not None and (evals.results or evals.skipped_runs()):
         write_report(evals, evals.settings.report_path)
     finish_outputs(session.config, evals)  # JUnit properties, HTML, job summary, Weave
     if status and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if scope_error is not None:
+        session.config.stash.setdefault(NOTES_KEY, []).append(f"ERROR: llmjudge: {scope_error}")
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 @pytest.hookimpl(trylast=True)

@@ -11,9 +11,14 @@ from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.model.gen_dataset import GenDataset
 from pytest_llmjudge.model.generator import Generator, Sampling, sampling_grid
 from pytest_llmjudge.model.judge import Judge
-from pytest_llmjudge.plugin.judge_marker import check_arguments, declared_datasets
+from pytest_llmjudge.plugin.judge_marker import (
+    check_arguments,
+    declared_datasets,
+    listed,
+    marker_thresholds,
+)
 from pytest_llmjudge.plugin.markers import GEN_MARKER
-from pytest_llmjudge.scoring.thresholds import GENERATOR_METRICS, Threshold, thresholds_from
+from pytest_llmjudge.scoring.thresholds import GENERATOR_METRICS, Threshold
 
 _KWARGS = {
     "dataset",
@@ -70,7 +75,7 @@ def parse_gen_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Pat
     """Validate the marker's keyword arguments; relative dataset paths resolve against `base`."""
     check_arguments(GEN_MARKER, args, kwargs, _KWARGS)
     datasets = declared_datasets(GEN_MARKER, kwargs, GenDataset, base)
-    generators = tuple(kwargs.get("generators") or ())
+    generators = tuple(listed("generators", kwargs.get("generators"), (Generator, str)))
     if not generators:
         raise ConfigError(
             f"@pytest.mark.{GEN_MARKER} needs generators=[...] (Generator objects or fixture names)"
@@ -94,10 +99,7 @@ def parse_gen_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Pat
         isinstance(samples, bool) or not isinstance(samples, int) or samples < 1
     ):
         raise ConfigError(f"samples: expected a positive integer, got {samples!r}")
-    try:
-        thresholds = thresholds_from(kwargs.get("thresholds"))
-    except Exception as exc:
-        raise ConfigError(f"thresholds: {exc}") from None
+    thresholds = marker_thresholds(kwargs, names)
     for threshold in thresholds:
         if threshold.metric not in GENERATOR_METRICS:
             raise ConfigError(

@@ -12,7 +12,7 @@ from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.model.dataset import Dataset, DatasetSource
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.plugin.markers import MARKER, MARKER_HELP
-from pytest_llmjudge.scoring.thresholds import Threshold, thresholds_from
+from pytest_llmjudge.scoring.thresholds import Threshold, check_scopes, thresholds_from
 
 D = TypeVar("D", bound=DatasetSource)
 
@@ -41,7 +41,7 @@ def parse_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -
     """Validate the marker's keyword arguments; relative dataset paths resolve against `base`."""
     check_arguments(MARKER, args, kwargs, _KWARGS, usage=f": {MARKER_HELP}")
     datasets = declared_datasets(MARKER, kwargs, Dataset, base)
-    judges = tuple(kwargs.get("judges") or ())
+    judges = tuple(listed("judges", kwargs.get("judges"), (Judge, str)))
     if not judges:
         raise ConfigError(
             f"@pytest.mark.{MARKER} needs judges=[...] (Judge objects or fixture names)"
@@ -52,10 +52,7 @@ def parse_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -
     labels = [judge_label(j) for j in judges]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"judges: duplicate judge names {labels}")
-    try:
-        thresholds = thresholds_from(kwargs.get("thresholds"))
-    except Exception as exc:
-        raise ConfigError(f"thresholds: {exc}") from None
+    thresholds = marker_thresholds(kwargs, labels)
     baseline = kwargs.get("baseline")
     if baseline is not None and not isinstance(baseline, bool | str):
         raise ConfigError(f"baseline: expected True or a role name, got {baseline!r}")
@@ -74,6 +71,31 @@ def parse_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -
 def judge_label(judge: Judge | str) -> str:
     """A judge's id in test ids: its name, or the name of the fixture that provides it."""
     return judge.name if isinstance(judge, Judge) else judge
+
+
+def marker_thresholds(kwargs: Mapping[str, Any], names: list[str]) -> tuple[Threshold, ...]:
+    """The marker's thresholds=, each scoped (if at all) to one of the marker's `names`."""
+    try:
+        thresholds = thresholds_from(kwargs.get("thresholds"))
+    except Exception as exc:
+        raise ConfigError(f"thresholds: {exc}") from None
+    check_scopes(thresholds, names, "thresholds=")
+    return thresholds
+
+
+def listed(argument: str, value: Any, kinds: tuple[type, ...]) -> list[Any]:
+    """A marker argument that takes a list; one item given bare is an error that shows the fix."""
+    if value is None:
+        return []
+    if isinstance(value, str | Path):
+        raise ConfigError(f"{argument}= takes a list: write {argument}=[{str(value)!r}]")
+    if isinstance(value, kinds):
+        raise ConfigError(
+            f"{argument}= takes a list: put the {type(value).__name__} in one, {argument}=[...]"
+        )
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{argument}= takes a list, got {type(value).__name__} {value!r}")
+    return list(value)
 
 
 def check_arguments(
@@ -98,7 +120,7 @@ def declared_datasets(
     marker: str, kwargs: Mapping[str, Any], kind: type[D], base: Path
 ) -> tuple[D, ...]:
     """The marker's dataset= and datasets=, as `kind`, resolved against `base`, names unique."""
-    raw = list(kwargs.get("datasets") or [])
+    raw = listed("datasets", kwargs.get("datasets"), (str, Path, DatasetSource))
     if kwargs.get("dataset") is not None:
         raw.insert(0, kwargs["dataset"])
     if not raw:

@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from pytest_llmjudge.errors import ConfigError, unknown
+
 JUDGE_METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored", "scored", "n")
 # metrics of a generator run (generation/metrics.py); "hallucination_rate<=0.1" gates from above
 GENERATOR_METRICS = (
@@ -23,6 +25,11 @@ GENERATOR_METRICS = (
     "n",
 )
 METRICS = tuple(dict.fromkeys(JUDGE_METRICS + GENERATOR_METRICS))
+# metrics that are shares of the cases: a bound on them lies between 0 and 1
+RATE_METRICS = frozenset(
+    ("accuracy", "precision", "recall", "f1", "coverage")
+    + ("hallucination_rate", "faithfulness", "relevancy")
+)
 # metrics a candidate is compared on against its baseline (comparison.py)
 DELTA_METRICS = ("accuracy", "precision", "recall", "f1", "coverage")
 DEFAULT_TOLERANCE_METRIC = "accuracy"
@@ -68,14 +75,28 @@ def parse_threshold(text: str) -> Threshold:
         raise argparse.ArgumentTypeError(
             f"invalid threshold {text!r}: expected e.g. 'f1>=0.8' or 'judge-name:accuracy>0.7'"
         )
-    metric = match["metric"]
+    metric, value = match["metric"], float(match["value"])
     if metric not in METRICS:
         raise argparse.ArgumentTypeError(
-            f"invalid threshold {text!r}: unknown metric {metric!r} (one of {', '.join(METRICS)})"
+            f"invalid threshold {text!r}: {unknown('metric', metric, METRICS)}"
         )
-    return Threshold(
-        metric=metric, op=match["op"], value=float(match["value"]), judge=match["judge"]
-    )
+    if metric in RATE_METRICS and value > 1:
+        raise argparse.ArgumentTypeError(
+            f"invalid threshold {text!r}: {metric} is a rate between 0 and 1, not {value:g} "
+            f"(for {value:g}% write {value / 100:g})"
+        )
+    return Threshold(metric=metric, op=match["op"], value=value, judge=match["judge"])
+
+
+def check_scopes(thresholds: Iterable[Threshold], known: Iterable[str], where: str) -> None:
+    """Raise ConfigError when a threshold is scoped to a judge (or generator) not in `known`."""
+    names = set(known)
+    for threshold in thresholds:
+        if threshold.judge is not None and threshold.judge not in names:
+            raise ConfigError(
+                f"{where}: threshold {threshold} names no judge or generator of the run: "
+                + unknown("name", threshold.judge, names)
+            )
 
 
 def thresholds_from(
