@@ -24,6 +24,7 @@ from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.paths import declaring_dir
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.metrics import Metrics
@@ -119,15 +120,37 @@ def evaluate(
 
     `settings` are fields of `Settings` (concurrency=16, unscored="exclude", positive=0,
     timeout_s=30, calls=CallSettings(...), gates=GateSettings(...), report_path=..., ...).
-    Relative dataset paths are relative to the working directory. The response cache is
-    `.llmjudge/cache` there, shared with pytest runs from the same folder.
+    Relative dataset paths are relative to the calling file (in a notebook or the REPL, the
+    working directory). The response cache is `.llmjudge/cache` in the working directory (or
+    rootdir=), shared with pytest runs from the same folder.
     Safe to call where an event loop is running (a notebook): batches run on a loop thread of
     their own. `evaluate_async` is the same for `await`.
     """
+    return _evaluate(declaring_dir(), dataset, judges, thresholds, settings)
+
+
+async def evaluate_async(
+    dataset: str | Path | Dataset | Sequence[str | Path | Dataset],
+    judges: Sequence[Judge],
+    thresholds: Iterable[str | Threshold] | dict[str, float] | None = None,
+    **settings: Any,
+) -> EvaluationResult:
+    """`evaluate()` without blocking the running event loop (it runs in a worker thread)."""
+    folder = declaring_dir()
+    return await asyncio.to_thread(_evaluate, folder, dataset, judges, thresholds, settings)
+
+
+def _evaluate(
+    folder: Path,
+    dataset: str | Path | Dataset | Sequence[str | Path | Dataset],
+    judges: Sequence[Judge],
+    thresholds: Iterable[str | Threshold] | dict[str, float] | None,
+    settings: dict[str, Any],
+) -> EvaluationResult:
     resolved = _settings(settings)
     session = EvalSession(resolved)
     try:
-        keys = _register(session, _datasets(dataset), judges, thresholds)
+        keys = _register(session, _datasets(dataset, folder), judges, thresholds)
         for key, judge in keys:
             session.judge_run(key, judge)
     except BaseException:  # an interrupted evaluation stops its batches; finish() closes
@@ -141,16 +164,6 @@ def evaluate(
 
         write_report(session, resolved.report_path)
     return result
-
-
-async def evaluate_async(
-    dataset: str | Path | Dataset | Sequence[str | Path | Dataset],
-    judges: Sequence[Judge],
-    thresholds: Iterable[str | Threshold] | dict[str, float] | None = None,
-    **settings: Any,
-) -> EvaluationResult:
-    """`evaluate()` without blocking the running event loop (it runs in a worker thread)."""
-    return await asyncio.to_thread(evaluate, dataset, judges, thresholds, **settings)
 
 
 def _settings(overrides: dict[str, Any]) -> Settings:
@@ -173,7 +186,7 @@ def _settings(overrides: dict[str, Any]) -> Settings:
 
 
 def _datasets(
-    dataset: str | Path | Dataset | Sequence[str | Path | Dataset],
+    dataset: str | Path | Dataset | Sequence[str | Path | Dataset], folder: Path
 ) -> list[Dataset]:
     items = [dataset] if isinstance(dataset, str | Path | Dataset) else list(dataset)
     out = []
@@ -182,7 +195,7 @@ def _datasets(
             item = Dataset(path=Path(item))
         if not isinstance(item, Dataset):
             raise ConfigError(f"evaluate(): dataset: expected a path or a Dataset, got {item!r}")
-        out.append(item.resolved(Path.cwd()))
+        out.append(item.resolved(folder))
     labels = [d.label for d in out]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"evaluate(): duplicate dataset names {labels}; set name=")

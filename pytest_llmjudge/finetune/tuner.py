@@ -24,6 +24,7 @@ from pytest_llmjudge.finetune.spec import (
     prompt_judge,
 )
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.paths import declared
 from pytest_llmjudge.settings import FineTuneSettings
 
 NEVER_REASON = (
@@ -84,25 +85,30 @@ class FineTuner:
         validation: str | Path | None = None,
         hyperparameters: dict[str, Any] | None = None,
         server_url: str | None = None,
+        relative_to: Path | None = None,
     ) -> Judge:
         """Reuse or train the fine-tune and return the judge that runs it.
 
         Args:
             name: the judge's name in test ids and reports.
-            train: JSONL files of labelled cases, or (path, weight) pairs; relative to rootdir.
+            train: JSONL files of labelled cases, or (path, weight) pairs; relative paths are
+                relative to `relative_to` (the declaring file's folder), else rootdir.
             backend: "local", "hf" or "mistral".
             base: the base model id, path or alias, or a Judge whose prompt the records use.
             validation: an optional JSONL file of held-out cases.
             hyperparameters: backend settings (see each backend's DEFAULTS).
             server_url: "hf": the judge calls this server (vLLM serving the adapter) instead of
                 running it in process; "mistral": the server speaking the jobs API.
+            relative_to: the folder relative paths are relative to (default: rootdir).
 
         Raises:
             FineTuneMissing: nothing to reuse and the policy (or a missing key/extra) forbids
                 training; the fixture turns it into a skip.
             FineTuneError: a job that failed, with its cause; DatasetError: a bad training row.
         """
-        plan = self.plan(name, backend, base, train, validation, hyperparameters or {}, server_url)
+        folder = relative_to or self.rootdir
+        given = hyperparameters or {}
+        plan = self.plan(name, backend, base, train, validation, given, server_url, folder)
         if plan.fingerprint not in self._judges:
             self._judges[plan.fingerprint] = self.obtain(plan)
         return self._judges[plan.fingerprint].model_copy(update={"name": name})
@@ -116,6 +122,7 @@ class FineTuner:
         validation: str | Path | None,
         given: dict[str, Any],
         server_url: str | None,
+        folder: Path | None = None,
     ) -> Plan:
         """Validate the inputs, format their records and fingerprint them."""
         base_id, judge = prompt_judge(name, base if base is not None else DEFAULT_BASE.get(backend))
@@ -124,8 +131,8 @@ class FineTuner:
             backend=backend,
             base=base_id,
             prompt_judge=judge,
-            train=as_train_files(train, self.rootdir),
-            validation=None if validation is None else self.rootdir / Path(validation),
+            train=as_train_files(train, folder or self.rootdir),
+            validation=None if validation is None else declared(validation, folder or self.rootdir),
             hyperparameters=dict(given),
             server_url=server_url,
         )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pytest_llmjudge.model import prompts
 from pytest_llmjudge.model.dataset import DEFAULT_FIELDS, Case, FieldMap, load_cases
+from pytest_llmjudge.model.paths import declared, declaring_dir
 
 Kind = Literal["prompted", "few-shot", "fine-tuned"]
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
@@ -134,8 +135,9 @@ def prompted_judge(name: str, model: str, **settings: Any) -> Judge:
 def few_shot_judge(
     name: str, model: str, examples_from: Path | str, k: int = 4, seed: int = 0, **settings: Any
 ) -> Judge:
-    """A few-shot judge with k examples drawn from a JSONL file that is not the evaluated one."""
-    examples = draw_examples(examples_from, k, seed)
+    """A few-shot judge with k examples drawn from a JSONL file that is not the evaluated one
+    (a relative path is relative to the calling file)."""
+    examples = draw_examples(declared(examples_from, declaring_dir()), k, seed)
     return Judge(name=name, kind="few-shot", model=model, examples=examples, **settings)
 
 
@@ -150,11 +152,13 @@ def local_judge(
     seed: int = 0,
     **settings: Any,
 ) -> Judge:
-    """The offline judge, trained in process on JSONL files (optionally weighted) before it runs."""
+    """The offline judge, trained in process on JSONL files (optionally weighted) before it runs
+    (relative paths are relative to the calling file)."""
+    base = declaring_dir()
     sources = [
-        {"path": str(item[0]), "weight": float(item[1])}
+        {"path": str(declared(item[0], base)), "weight": float(item[1])}
         if isinstance(item, tuple)
-        else {"path": str(item), "weight": 1.0}
+        else {"path": str(declared(item, base)), "weight": 1.0}
         for item in train
     ]
     return Judge(

@@ -12,6 +12,7 @@ from pytest_llmjudge.errors import ConfigError, DatasetError
 from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneMissing
 from pytest_llmjudge.finetune.tuner import FineTuner
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.paths import declaring_dir
 from pytest_llmjudge.plugin.state import settings_of
 
 
@@ -46,8 +47,9 @@ def finetune_function(request: pytest.FixtureRequest) -> Callable[..., Judge]:
     )
 
     def finetune(name: str, **kwargs: Any) -> Judge:
+        folder = declaring_dir()  # relative train= and validation= paths: the calling file's
         try:
-            return tuner(name, **kwargs)
+            return tuner(name, relative_to=folder, **kwargs)
         except FineTuneMissing as exc:
             pytest.skip(str(exc))
         except (FineTuneError, DatasetError, ConfigError) as exc:
