@@ -169,6 +169,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         from pytest_llmjudge.outputs.report import summary_lines
 
         lines += summary_lines(evals)
+        failed = sum(r.failed_gates for r in evals.results)
+        if failed:  # on pytest's last line: "10 passed, 1 gate failed", not green
+            category = "gate failed" if failed == 1 else "gates failed"
+            terminalreporter.stats.setdefault(category, []).extend([evals] * failed)
+        if evals.budget_exhausted():
+            terminalreporter.stats.setdefault("budget exhausted", []).append(evals)
     lines += output_notes(terminalreporter.config)
     if not lines:
         return

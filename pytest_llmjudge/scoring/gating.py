@@ -71,6 +71,14 @@ class Gated:
     comparison_error: str | None
 
     @property
+    def failed_gates(self) -> int:
+        """How many gates failed: thresholds, and the comparison with the baseline as one."""
+        compared = self.comparison_error is not None or (
+            self.comparison is not None and not self.comparison.passed
+        )
+        return sum(not t.passed for t in self.thresholds) + compared
+
+    @property
     def passed(self) -> bool:
         """Whether every threshold and the comparison gates passed."""
         return (

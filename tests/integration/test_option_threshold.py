@@ -182,3 +182,19 @@ def test_failing_gate_sets_the_exit_status_with_and_without_xdist(
     result.assert_outcomes(passed=8, xfailed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([gate_line("scripted", "accuracy", "0.800", ">=", "0.9")])
+
+
+@pytest.mark.parametrize("xdist", [False, True])
+def test_failed_gates_show_in_pytests_last_line(
+    setup, pytester: pytest.Pytester, xdist: bool
+) -> None:
+    setup.scripted(answers=WRONG)
+    args = ["--llmjudge-threshold", "f1>=0.9", "--llmjudge-threshold", "n>=20"]
+    result = pytester.runpytest(*args, *(["-n", "2", "-p", "xdist"] if xdist else []))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    last = result.stdout.lines[-1]
+    assert "8 passed, 2 xfailed, 2 gates failed in" in last, last
+    one = pytester.runpytest("--llmjudge-threshold", "f1>=0.9")
+    assert "8 passed, 2 xfailed, 1 gate failed in" in one.stdout.lines[-1]
+    fine = pytester.runpytest("--llmjudge-threshold", "f1>=0.5")
+    assert "gate" not in fine.stdout.lines[-1]
