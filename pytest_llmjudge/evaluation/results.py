@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
@@ -46,6 +47,16 @@ class RunResult(Gated):
     thresholds: tuple[ThresholdResult, ...]
     comparison: Comparison | None = None
     comparison_error: str | None = None
+
+    @property
+    def nothing_scored(self) -> str | None:
+        """Why a run that judged cases scored none of them (its commonest cause), else None."""
+        n = self.metrics.n
+        if n == 0 or self.metrics.scored > 0:
+            return None
+        causes = Counter(e for e in self.run.errors() if e)
+        cause, count = causes.most_common(1)[0] if causes else ("no cause recorded", n)
+        return f"scored nothing: {count} of {n} unscored with the cause {cause!r}"
 
     @property
     def kind(self) -> str:

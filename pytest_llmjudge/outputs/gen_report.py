@@ -58,6 +58,7 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
         "unresolved": [u.message() for u in result.unresolved()],
         "comparison": comparison,
         "comparison_error": result.comparison_error,
+        "nothing_scored": result.nothing_scored,
         "passed": result.passed,
         "answers": [
             {
@@ -69,7 +70,7 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
                 "answer": answer.text,
                 "consistent": verdict.prediction if verdict else None,
                 "reason": verdict.reason if verdict else "",
-                "error": (verdict.error if verdict else None) or answer.error,
+                "error": answer.cause(verdict),
                 "relevancy": run.relevancy.get(answer.id),
                 "tokens": answer.tokens,
                 "cached": answer.cached,
@@ -135,6 +136,8 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
             yield "  ".join([*cells, row[-1]]).rstrip()
     for r in results:
         where = f"generator {r.run.key.generator} at {r.run.key.point} on {r.run.key.dataset}"
+        if r.nothing_scored is not None:
+            yield f"FAILED run: {where}: {r.nothing_scored}"
         for t in r.thresholds:
             if not t.passed:
                 yield (

@@ -35,6 +35,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "comparison_error": result.comparison_error,
         # the stored baseline the comparison was made with, so `regate` can redo it
         "baseline_snapshot": result.run.baseline_data,
+        "nothing_scored": result.nothing_scored,
         "passed": result.passed,
         "cached": sum(1 for _, verdict in result.judged_cases() if verdict.cached),
         "cases": [
@@ -133,6 +134,8 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
                 f"{r.run.key.judge} on {r.run.key.dataset}: {r.metrics.unscored} unscored cases "
                 f"excluded from the metrics; coverage {r.metrics.coverage:.1%}"
             )
+        if r.nothing_scored is not None:
+            yield f"FAILED run: judge {r.run.key.judge} on {r.run.key.dataset}: {r.nothing_scored}"
         for t in r.thresholds:
             if not t.passed:
                 yield (

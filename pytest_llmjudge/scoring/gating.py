@@ -71,21 +71,24 @@ class Gated:
     comparison_error: str | None
 
     @property
+    def nothing_scored(self) -> str | None:
+        """Why the run scored no case at all (a gate of its own, whatever the thresholds)."""
+        return None
+
+    @property
     def failed_gates(self) -> int:
-        """How many gates failed: thresholds, and the comparison with the baseline as one."""
+        """How many gates failed: thresholds, the comparison with the baseline as one, and
+        scoring nothing as one."""
         compared = self.comparison_error is not None or (
             self.comparison is not None and not self.comparison.passed
         )
-        return sum(not t.passed for t in self.thresholds) + compared
+        nothing = self.nothing_scored is not None
+        return sum(not t.passed for t in self.thresholds) + compared + nothing
 
     @property
     def passed(self) -> bool:
-        """Whether every threshold and the comparison gates passed."""
-        return (
-            all(t.passed for t in self.thresholds)
-            and (self.comparison is None or self.comparison.passed)
-            and self.comparison_error is None
-        )
+        """Whether every threshold and the comparison gates passed, and something was scored."""
+        return self.failed_gates == 0
 
 
 def _lower_side(threshold: Threshold) -> bool:

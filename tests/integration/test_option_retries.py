@@ -48,12 +48,15 @@ def test_401_is_reported_once_and_stops_requests(
 
     assert chat_project.server.count == 1
     result.assert_outcomes(xfailed=6)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the run scored nothing
     out = result.stdout.str()
-    assert out.count("HTTP 401") == 1
+    assert out.count("HTTP 401") == 2  # the halt note and the run's failure, not once per case
     result.stdout.fnmatch_lines(
         [
+            "FAILED run: judge m on cases: scored nothing: 5 of 6 unscored with the cause "
+            "'not sent: the judge stopped after HTTP 401*",
             "judge m: HTTP 401*: a permanent error, so no further requests were sent; "
-            "6 cases unscored"
+            "6 cases unscored",
         ]
     )
     assert "Traceback" not in out
