@@ -68,6 +68,10 @@ class Answer(BaseModel):
     latency_s: float = 0.0
     cached: bool = False
 
+    def cause(self, verdict: Verdict | None) -> str | None:
+        """Why the answer has no label: the judge's error, else the generation's (None: none)."""
+        return (verdict.error if verdict else None) or self.error
+
 
 @dataclass
 class GenRun:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from fakes.generator_project import rows
 
 from pytest_llmjudge.scoring.stats import wilson_interval
 
@@ -49,18 +50,6 @@ JUDGE = Judge(name="fn", backend="function", function=judge)
 def test_gen(llmjudge_answer):
     llmjudge_answer.check()
 """
-
-
-def rows(n: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": f"g{i}",
-            "context": f"The tower number {i} was built in {1900 + i} by the town of Orlen.",
-            "prompt": f"When was tower number {i} built?",
-            "reference": f"Tower number {i} was built in {1900 + i}.",
-        }
-        for i in range(1, n + 1)
-    ]
 
 
 def make(project: Any, extra: str, bad: set[str] = frozenset({"g1", "g2"}), n: int = 10) -> None:
