@@ -196,3 +196,66 @@ def test_junit_properties() -> None:
     assert suite["llmjudge.passed"] == "false"
     twice = dict(run_properties(report(run("j1"), run("j1", test="t2"))))
     assert "llmjudge.t2.j1.news.n" in twice  # two runs of one judge on one dataset
+
+
+def generator_run(generator: str = "writer", **extra: Any) -> dict[str, Any]:
+    base = {
+        "test": "test_gen.py::test_gen",
+        "generator": generator,
+        "point": "t0.5",
+        "dataset": "gen",
+        "sampling": {
+            "temperature": 0.5,
+            "top_p": None,
+            "top_k": None,
+            "max_tokens": 64,
+            "samples": 2,
+        },
+        "judge": "fn",
+        "relevancy_by": None,
+        "metrics": {
+            "n": 4,
+            "cases": 2,
+            "samples": 2,
+            "scored": 4,
+            "unscored": 0,
+            "coverage": 1.0,
+            "hallucinated": 1,
+            "hallucination_rate": 0.25,
+            "hallucination_rate_ci": [0.05, 0.7],
+            "faithfulness": 0.75,
+            "faithfulness_ci": [0.3, 0.95],
+            "relevancy": 0.0,
+            "relevancy_n": 0,
+            "answer_words": 6.0,
+            "answer_tokens": None,
+            "unscored_policy": "wrong",
+        },
+        "thresholds": [],
+        "passed": True,
+        "answers": [
+            {"id": "c1#1", "case": "c1", "prompt": "Q?", "answer": "fine", "consistent": 1},
+            {
+                "id": "c1#2",
+                "case": "c1",
+                "prompt": HOSTILE,
+                "answer": HOSTILE,
+                "consistent": 0,
+                "reason": HOSTILE,
+                "context": "x" * 5000,
+            },
+        ],
+    }
+    return {**base, **extra}
+
+
+def test_html_of_a_generator_run_escapes_clips_and_leaves_out_unrated_relevancy() -> None:
+    html = render_html({"passed": True, "generator_runs": [generator_run()]})
+    tags = parse(html)
+    assert not [t for t, _ in tags.tags if t in {"script", "img", "iframe", "object"}]
+    assert html.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3
+    assert "x" * 599 + "…" in html and "x" * 601 not in html  # an excerpt of the context
+    assert "<td>relevancy</td>" not in html  # never rated: no 0.000 that reads as a score
+    assert "4 (2 cases x 2)" in html
+    assert '<td class="num">0.250 [0.05, 0.70]</td>' in html
+    assert "1 generator run, 2 answers judged." in html
