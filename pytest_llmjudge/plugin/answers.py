@@ -13,10 +13,11 @@ from pytest_llmjudge.model.gen_dataset import GenCase
 from pytest_llmjudge.model.gen_run import AnswerRef, GenRun, GenRunKey
 from pytest_llmjudge.model.generator import Generator, Sampling
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.outputs.junit import answer_properties
 from pytest_llmjudge.plugin.collect import load_dataset, marker_spec, missing_reason, skipped_params
 from pytest_llmjudge.plugin.generator_marker import generator_label, parse_gen_marker
 from pytest_llmjudge.plugin.markers import GEN_MARKER
-from pytest_llmjudge.plugin.results import miss, resolve_ref
+from pytest_llmjudge.plugin.results import junit_enabled, miss, resolve_ref
 from pytest_llmjudge.plugin.state import evals_of
 
 FIXTURE = "llmjudge_answer"
@@ -175,6 +176,11 @@ def answer_result(request: pytest.FixtureRequest) -> AnswerResult:
     request.node.user_properties.append(
         ("llmjudge_hallucinated", sum(1 for s in samples if s.prediction != 1))
     )
+    if junit_enabled(request.config):
+        key = ref.run
+        request.node.user_properties.extend(
+            answer_properties(key.generator, key.point, key.dataset, ref.case.id, answers)
+        )
     return AnswerResult(
         ref.case, ref.run.generator, ref.run.point, run.sampling, samples, evals.settings.strict
     )

@@ -141,7 +141,7 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
     verdict = evals.verdict(ref, judge)
     if verdict is None:
         pytest.skip(f"judge {ref.run.judge}: {run.skipped}")
-    if getattr(request.config.option, "xmlpath", None):  # JUnit XML properties, --junitxml only
+    if junit_enabled(request.config):
         request.node.user_properties.extend(
             case_properties(
                 ref.run.judge,
@@ -162,6 +162,11 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
         error=verdict.error,
         strict=evals.settings.strict,
     )
+
+
+def junit_enabled(config: pytest.Config) -> bool:
+    """Whether --junitxml is on: items record their JUnit XML properties only then."""
+    return bool(getattr(config.option, "xmlpath", None))
 
 
 def _resolve_judge(request: pytest.FixtureRequest, run: JudgeRun) -> Judge:

@@ -259,3 +259,21 @@ def test_html_of_a_generator_run_escapes_clips_and_leaves_out_unrated_relevancy(
     assert "4 (2 cases x 2)" in html
     assert '<td class="num">0.250 [0.05, 0.70]</td>' in html
     assert "1 generator run, 2 answers judged." in html
+
+
+def test_junit_generator_properties_never_collide_with_a_judge_run() -> None:
+    # a judge named "generator" on a dataset labelled like a generator run's tail
+    judge = run("generator", "writer.t0.5.gen")
+    suite = list(
+        run_properties({"passed": True, "runs": [judge], "generator_runs": [generator_run()]})
+    )
+    names = [name for name, _ in suite]
+    assert len(names) == len(set(names))
+    values = dict(suite)
+    assert values["llmjudge.generator.writer.t0.5.gen.n"] == "4"  # the judge run's
+    assert values["llmjudge_generator.writer.t0.5.gen.n"] == "4"  # the generator run's
+    assert values["llmjudge_generator.writer.t0.5.gen.hallucination_rate_ci"] == "0.05,0.7"
+    assert "llmjudge_generator.writer.t0.5.gen.relevancy" not in values  # not rated
+    assert "llmjudge_generator.writer.t0.5.gen.answer_tokens" not in values  # none counted
+    twice = dict(run_properties({"generator_runs": [generator_run(), generator_run(test="t2")]}))
+    assert "llmjudge_generator.t2.writer.t0.5.gen.n" in twice
