@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fakes.generator_project import generator_project
+
+from pytest_llmjudge.scoring.stats import wilson_interval
 
 ANSWERS = {"c2": {"prediction": 1, "reason": "fine | <b>ok</b>"}, "c3": "not json"}
 
@@ -57,3 +60,58 @@ def test_unwritable_summary_warns(project, pytester: pytest.Pytester, monkeypatc
     result = pytester.runpytest()
     assert result.ret == 0  # the evaluation's outcome is not changed by the summary
     result.stdout.fnmatch_lines(["WARNING: llmjudge: could not append to the job summary *"])
+
+
+GENERATOR_HEADER = (
+    "| generator | sampling | dataset | n | unscored | hallucination rate [95% CI] "
+    "| faithfulness | relevancy | gates |"
+)
+
+
+def test_a_generator_only_session_gets_a_generator_table(
+    project, pytester: pytest.Pytester, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    summary = project.path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    generator_project(
+        project,
+        ', generators=[WRITER, TUNED], thresholds=["hallucination_rate<=0.3"], '
+        'compare=("writer", "tuned")',
+    )
+    assert pytester.runpytest().ret == pytest.ExitCode.TESTS_FAILED
+    text = summary.read_text()
+    assert text.startswith("## LLM judge evaluation: ❌ failed\n")
+    lines = text.splitlines()
+    assert "| judge | dataset |" not in text  # no judge table without judge runs
+    header = lines.index(GENERATOR_HEADER)
+    assert lines[header + 1] == "|---|---|---|--:|--:|--:|--:|--:|---|"
+    writer, tuned = lines[header + 2], lines[header + 3]
+    low, high = wilson_interval(2, 5)
+    assert writer.startswith(
+        f"| writer | t0 | gen | 5 | 1 | 0.400 [{low:.2f}, {high:.2f}] | 0.600 |"
+    )
+    assert writer.endswith("| ❌ hallucination_rate &lt;= 0.3 (0.400) |")  # "<" escaped
+    assert tuned.startswith("| tuned | t0 | gen | 5 | 0 | 0.000 [")
+    assert (
+        "✅ hallucination_rate &lt;= 0.3 (0.000)<br>✅ vs writer: no significant difference"
+        in tuned
+    )
+    assert "- generator **tuned at t0 on gen** vs baseline `writer`: " in text
+    assert "<details><summary>2 answer(s) judged hallucinated or unscored</summary>" in text
+    # the answer's <script> cannot become HTML in the summary; the judge's reason is kept
+    assert (
+        "| writer at t0 on gen | g2#1 | 0 | &lt;script>alert('gen')&lt;/script> It was built "
+        "by Martians & co. | Martians &lt;b>are&lt;/b> not in the context |"
+    ) in text
+    assert "| writer at t0 on gen | g3#1 | unscored |  | no answer to judge: RuntimeError" in text
+
+
+def test_skipped_generator_runs_are_listed(project, pytester: pytest.Pytester, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    summary = project.path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    generator_project(project, judge="MISTRAL")
+    assert pytester.runpytest().ret == pytest.ExitCode.OK
+    text = summary.read_text()
+    assert "- skipped: generator writer at t0 on gen: judge m: MISTRAL_API_KEY is not set" in text
+    assert GENERATOR_HEADER not in text

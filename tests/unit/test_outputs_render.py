@@ -277,3 +277,10 @@ def test_junit_generator_properties_never_collide_with_a_judge_run() -> None:
     assert "llmjudge_generator.writer.t0.5.gen.answer_tokens" not in values  # none counted
     twice = dict(run_properties({"generator_runs": [generator_run(), generator_run(test="t2")]}))
     assert "llmjudge_generator.t2.writer.t0.5.gen.n" in twice
+
+
+def test_github_summary_of_generator_runs() -> None:
+    text = "\n".join(summary_lines({"passed": True, "generator_runs": [generator_run("w|2")]}))
+    assert "| w\\|2 | t0.5 | gen | 4 (2x2) | 0 | 0.250 [0.05, 0.70] | 0.750 | - | - |" in text
+    assert "<script>" not in text and "&lt;script>" in text
+    assert "1 answer(s) judged hallucinated or unscored" in text
