@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,9 +21,11 @@ import sklearn.preprocessing  # noqa: F401
 # suite runnable with other addopts (registering a plugin twice is a no-op).
 pytest_plugins = ["pytester"]
 
-# The inner projects are as strict as ours: warnings are errors there too. The asyncio key keeps
-# pytest-asyncio (installed alongside) from warning that its loop scope is unset.
-ASYNCIO_INI = "asyncio_default_fixture_loop_scope = function\n"
+# The inner projects are as strict as ours: warnings are errors there too. Where pytest-asyncio
+# is installed (the [asyncio] extra), the asyncio key keeps it from warning that its loop scope
+# is unset; without it, the key would be unknown (a warning too).
+HAS_PYTEST_ASYNCIO = importlib.util.find_spec("pytest_asyncio") is not None
+ASYNCIO_INI = "asyncio_default_fixture_loop_scope = function\n" if HAS_PYTEST_ASYNCIO else ""
 BASE_INI = "[pytest]\nfilterwarnings = error\n"
 
 # A test module evaluating the scripted judge `scripted`, which answers from ANSWERS by case id

@@ -6,7 +6,14 @@ the stdlib `asyncio` module (already imported by this process) and warn about it
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
+
+needs_pytest_asyncio = pytest.mark.skipif(
+    importlib.util.find_spec("pytest_asyncio") is None,
+    reason="pytest-asyncio is not installed (pip install -e '.[asyncio]')",
+)
 
 JUDGE_MODULE = """
 import asyncio
@@ -56,6 +63,7 @@ def setup(project, pytester: pytest.Pytester):  # type: ignore[no-untyped-def]
     return project
 
 
+@needs_pytest_asyncio
 def test_strict_mode_beside_a_users_async_test(setup, pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=STRICT_USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "asyncio", "--asyncio-mode=strict")
@@ -64,6 +72,7 @@ def test_strict_mode_beside_a_users_async_test(setup, pytester: pytest.Pytester)
     assert result.ret == 0
 
 
+@needs_pytest_asyncio
 def test_auto_mode_with_async_tests_and_an_async_eval_test(
     setup, pytester: pytest.Pytester
 ) -> None:
@@ -75,6 +84,7 @@ def test_auto_mode_with_async_tests_and_an_async_eval_test(
     assert result.ret == 0
 
 
+@needs_pytest_asyncio
 def test_auto_mode_from_ini(setup, pytester: pytest.Pytester) -> None:
     setup.ini("asyncio_mode = auto\n")
     pytester.makepyfile(test_user=AUTO_USER_TESTS)
@@ -90,6 +100,7 @@ def test_without_pytest_asyncio(setup, pytester: pytest.Pytester) -> None:
     assert setup.report()["runs"][0]["metrics"]["accuracy"] == 1.0
 
 
+@needs_pytest_asyncio
 def test_two_eval_tests_then_a_second_session_in_one_process(
     setup, pytester: pytest.Pytester
 ) -> None:

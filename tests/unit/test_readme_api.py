@@ -25,3 +25,14 @@ def test_the_readme_evaluate_example_runs() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["ok", "40"]
+
+
+def test_the_test_extra_does_not_bring_pytest_asyncio() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    assert not [d for d in extras["test"] if d.startswith("pytest-asyncio")]
+    assert [d for d in extras["asyncio"] if d.startswith("pytest-asyncio")]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "asyncio]" in ci  # CI still runs the compatibility tests
