@@ -1,4 +1,4 @@
-"""Optional W&B Weave logging: each (judge, dataset) run as a Weave evaluation.
+"""Optional W&B Weave logging: each judge run and each generator run as a Weave evaluation.
 
 weave is imported only here, and only when `--llmjudge-weave` asks for it: importing it takes
 over a second and has side effects (Sentry error reporting, background threads, integration
@@ -6,11 +6,7 @@ patching). The plugin runs the logging in a child process (`log_in_subprocess`),
 unreachable or failing W&B can cost at most a time limit and one warning, never the evaluation
 or the pytest process's exit; `log_runs` does the same work in-process for scripts.
 
-Each run becomes one `weave.EvaluationLogger`: the model is the judge (its model name, backend and
-kind as attributes), the dataset is named after the dataset, every case is a prediction with
-inputs (id, premise, hypothesis, target) and output (prediction, reason, error), scored
-`correct`, and the summary holds accuracy (with its interval), precision, recall and F1, so
-judges line up in Weave's compare view.
+Each run becomes one `weave.EvaluationLogger`, from the payload weave_payload.py builds.
 """
 
 from __future__ import annotations
@@ -19,19 +15,15 @@ import importlib.util
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_llmjudge.calls.secrets import redact
-
-if TYPE_CHECKING:
-    from pytest_llmjudge.evaluation.results import RunResult
 
 EXTRA_HINT = "pip install 'pytest-llmjudge[weave]'"
 MISSING_WEAVE = f"--llmjudge-weave needs the weave package: {EXTRA_HINT}"
@@ -52,7 +44,6 @@ WEAVE_SETTINGS: dict[str, Any] = {
     "retry_max_interval": 2.0,
     "log_level": "ERROR",
 }
-_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 _RESULT_PREFIX = "LLMJUDGE-WEAVE-RESULT "
 
 
@@ -61,7 +52,8 @@ class WeaveOutcome:
     """What logging to Weave achieved.
 
     Attributes:
-        logged: the runs whose evaluation was sent, as "judge on dataset".
+        logged: the runs whose evaluation was sent, as "judge on dataset" or
+            "generator at point on dataset".
         urls: the Weave UI link of each logged evaluation, by run name, when weave gave one.
         problem: why logging failed or was incomplete (one line), or None.
     """
@@ -82,66 +74,6 @@ def check_project(value: str) -> str:
     if not value or len(parts) > 2 or not all(p.strip() for p in parts):
         raise ValueError(f"expected 'project' or 'entity/project', got {value!r}")
     return value
-
-
-def weave_name(label: str) -> str:
-    """A Weave object name for a judge or dataset label."""
-    return _NAME.sub("_", label).strip("_") or "unnamed"
-
-
-def run_payload(result: RunResult) -> dict[str, Any]:
-    """One run as the plain data the logger sends (JSON-serialisable)."""
-    run, judge, m = result.run, result.run.judge, result.metrics
-    lo, hi = m.accuracy_ci
-    return {
-        "name": f"{run.key.judge} on {run.key.dataset}",
-        "model": {
-            "name": weave_name(run.key.judge),
-            "judge": run.key.judge,
-            "llm": judge.model if judge else None,
-            "backend": judge.backend if judge else None,
-            "kind": judge.kind if judge else None,
-        },
-        "dataset": weave_name(run.key.dataset),
-        "attributes": {
-            "test": run.key.test,
-            "judge": run.key.judge,
-            "dataset": run.key.dataset,
-            "dataset_path": str(run.dataset.path),
-            "thresholds": [str(t.threshold) for t in result.thresholds],
-            "passed": result.passed,
-            "positive": m.positive,
-            "unscored_policy": m.unscored_policy,
-        },
-        "predictions": [
-            {
-                "inputs": {
-                    "id": case.id,
-                    "premise": case.premise,
-                    "hypothesis": case.hypothesis,
-                    "target": case.target,
-                },
-                "output": {
-                    "prediction": verdict.prediction,
-                    "reason": verdict.reason,
-                    "error": verdict.error,
-                },
-                "correct": verdict.prediction == case.target,
-            }
-            for case, verdict in result.judged_cases()
-        ],
-        "summary": {
-            "accuracy": m.accuracy,
-            "accuracy_ci_low": lo,
-            "accuracy_ci_high": hi,
-            "precision": m.precision,
-            "recall": m.recall,
-            "f1": m.f1,
-            "n": m.n,
-            "unscored": m.unscored,
-            "coverage": m.coverage,
-        },
-    }
 
 
 def import_weave() -> Any:
@@ -194,16 +126,18 @@ def log_runs(project: str, runs: Sequence[dict[str, Any]]) -> WeaveOutcome:
 
 
 def _log_run(weave: Any, run: dict[str, Any]) -> str | None:
+    scorers = run.get("scorers", ["correct"])  # each prediction holds its score under the name
     logger = weave.EvaluationLogger(
         name=run["name"],
         model=run["model"],
         dataset=run["dataset"],
         eval_attributes=run["attributes"],
-        scorers=["correct"],
+        scorers=scorers,
     )
     for prediction in run["predictions"]:
         scored = logger.log_prediction(inputs=prediction["inputs"], output=prediction["output"])
-        scored.log_score("correct", bool(prediction["correct"]))
+        for scorer in scorers:
+            scored.log_score(scorer, bool(prediction[scorer]))
         scored.finish()
     logger.log_summary(run["summary"])
     try:

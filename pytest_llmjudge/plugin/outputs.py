@@ -2,7 +2,7 @@
 the HTML report, the GitHub Actions job summary and Weave logging.
 
 The work itself is in pytest-free modules: progress.py, junit.py, html.py, github.py and
-integrations/weave.py. This module only wires them to pytest's terminal, capture and junitxml.
+weave.py. This module only wires them to pytest's terminal, capture and junitxml.
 """
 
 from __future__ import annotations
@@ -162,12 +162,13 @@ def finish_outputs(config: pytest.Config, evals: Any) -> None:
             append_step_summary(summary, report)
         except OSError as exc:
             notes.append(f"WARNING: llmjudge: could not append to the job summary {summary}: {exc}")
-    if outputs.weave_project and evals.judge_results:
-        notes.extend(_log_to_weave(config, outputs.weave_project, evals.judge_results))
+    if outputs.weave_project and evals.results:  # judge and generator runs
+        notes.extend(_log_to_weave(config, outputs.weave_project, evals.results))
 
 
 def _log_to_weave(config: pytest.Config, project: str, results: list[Any]) -> list[str]:
-    from pytest_llmjudge.outputs.weave import log_in_subprocess, run_payload, timeout_for
+    from pytest_llmjudge.outputs.weave import log_in_subprocess, timeout_for
+    from pytest_llmjudge.outputs.weave_payload import run_payload
 
     payload = [run_payload(r) for r in results]
     reporter = config.pluginmanager.get_plugin("terminalreporter")

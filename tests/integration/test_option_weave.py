@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.generator_project import HOSTILE_ANSWER, REASON, generator_project
 from fakes.weave_server import WeaveStub
 
 from pytest_llmjudge.outputs.weave import log_in_subprocess, weave_available
@@ -150,6 +151,68 @@ def test_runs_are_logged_offline(  # type: ignore[no-untyped-def]
     assert '"connect"' in log, "the network guard recorded nothing"
     assert non_loopback(guarded) == []
     assert all(address[0] in LOOPBACK for address in here if isinstance(address, tuple))
+
+
+@needs_weave
+def test_generator_runs_are_logged_beside_judge_runs(  # type: ignore[no-untyped-def]
+    project, pytester: pytest.Pytester, stub: WeaveStub, guarded: Path
+) -> None:
+    project.cases(project.make_rows([1, 0]))
+    project.scripted()
+    generator_project(project, ', generators=[WRITER], sampling={"temperature": [0.7]}')
+    result = pytester.runpytest("--llmjudge-weave", "ent/proj")
+    result.stdout.fnmatch_lines(
+        [
+            "llmjudge: logging 2 run(s) to Weave project ent/proj ...",
+            "llmjudge: Weave: logged 2 evaluation(s) to ent/proj",
+            "  scripted on cases: http://127.0.0.1:*/ent/proj/r/call/*",
+            "  writer at t0.7 on gen: http://127.0.0.1:*/ent/proj/r/call/*",
+        ]
+    )
+    assert "WARNING" not in result.stdout.str()
+    # every answer is a prediction: its case's prompt and context in, the answer and label out
+    predictions = [c for c in stub.calls() if "Model.predict" in str(c.get("op_name"))]
+    answers = {
+        p["inputs"]["inputs"]["id"]: p for p in predictions if "#" in p["inputs"]["inputs"]["id"]
+    }
+    assert sorted(answers) == [f"g{i}#1" for i in range(1, 6)]
+    g2 = answers["g2#1"]
+    assert g2["inputs"]["inputs"] == {
+        "id": "g2#1",
+        "case": "g2",
+        "sample": 1,
+        "prompt": "When was tower number 2 built?",
+        "context": "The tower number 2 was built in 1902 by the town of Orlen.",
+        "reference": "Tower number 2 was built in 1902.",
+    }
+    assert g2["output"] == {"answer": HOSTILE_ANSWER, "label": 0, "reason": REASON, "error": None}
+    assert answers["g3#1"]["output"]["label"] is None
+    assert "fell over" in answers["g3#1"]["output"]["error"]
+    # the judge's labels are the scores: 3 of 5 answers consistent
+    feedback = [f for body in stub.bodies("/feedback/batch/create") for f in body["batch"]]
+    scores = [
+        f["payload"]["output"] for f in feedback if f["feedback_type"].endswith(".consistent")
+    ]
+    assert sorted(scores) == [False, False, True, True, True]
+    # the evaluation: its name, the generator with its sampling as the model, the summary
+    starts = {b["start"]["display_name"] for b in stub.bodies("/call/start")}
+    assert starts == {"scripted on cases", "writer at t0.7 on gen"}
+    [end] = [
+        b["end"]["output"]
+        for b in stub.bodies("/call/end")
+        if "hallucination_rate" in (b["end"].get("output") or {}).get("output", {})
+    ]
+    assert end["output"]["hallucination_rate"] == pytest.approx(0.4)
+    assert end["output"]["faithfulness"] == pytest.approx(0.6)
+    assert end["consistent"]["true_count"] == 3
+    models = [
+        b["obj"]["val"]
+        for b in stub.bodies("/obj/create")
+        if b["obj"]["object_id"] == "writer-t0_7"
+    ]
+    assert models and models[0]["temperature"] == 0.7 and models[0]["judge"] == "fn"
+    assert models[0]["backend"] == "function" and models[0]["samples"] == 1
+    assert non_loopback(guarded) == []
 
 
 @needs_weave
