@@ -99,11 +99,10 @@ def parametrize_answers(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
     params = []
     for dataset in spec.datasets:
         prefix = f"{dataset.label}-" if len(spec.datasets) > 1 else ""
-        reason = missing_reason(dataset)
+        reason = missing_reason(dataset)  # its runs are then named as skipped in the summary
+        cases = load_dataset(dataset) if reason is None else []
         if reason is not None:
             params += skipped_params(map(generator_label, spec.generators), dataset, reason)
-            continue
-        cases = load_dataset(dataset)
         for generator in spec.generators:
             label = generator_label(generator)
             own = generator if isinstance(generator, Generator) else None
@@ -111,7 +110,7 @@ def parametrize_answers(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
             compare_with = spec.compare[0] if spec.compare and spec.compare[1] == label else None
             for point, sampling in zip(spec.grid, spec.points(own), strict=True):
                 key = GenRunKey(node, label, sampling.label, dataset.label)
-                evals.register(
+                run = evals.register(
                     GenRun(
                         key,
                         generator,
@@ -125,8 +124,11 @@ def parametrize_answers(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
                         require_better=spec.require_better,
                         grid_point=point,
                         own_samples=spec.samples is None,
+                        skipped=reason,
                     )
                 )
+                if run.skipped is not None:
+                    continue
                 params += [
                     pytest.param(AnswerRef(key, case), id=f"{label}-{key.point}-{prefix}{case.id}")
                     for case in cases

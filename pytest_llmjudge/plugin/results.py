@@ -35,7 +35,10 @@ def parametrize_results(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
     for dataset in spec.datasets:
         prefix = f"{dataset.label}-" if len(spec.datasets) > 1 else ""
         reason = missing_reason(dataset)
-        if reason is not None:
+        if reason is not None:  # its runs are named as skipped in the summary and the report
+            for judge in spec.judges:
+                key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
+                evals.register(JudgeRun(key, judge, dataset, spec.thresholds, skipped=reason))
             params += skipped_params(map(judge_label, spec.judges), dataset, reason)
             params += _skipped_baseline_params(metafunc, spec, dataset, prefix, reason)
             continue

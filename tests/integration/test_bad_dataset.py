@@ -129,6 +129,43 @@ def test_optional_missing_dataset_is_skipped(project, pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(["SKIPPED*optional dataset*absent.jsonl not found"])
 
 
+def test_a_skipped_evaluation_is_named_in_the_summary_without_rs(
+    project, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(
+        test_optional="""
+        import pytest
+        from pytest_llmjudge import Dataset, GenDataset, Judge
+
+        JUDGE = Judge(name="j", backend="function", function=lambda c: 1)
+
+        @pytest.mark.llmjudge(dataset=Dataset(path="absent.jsonl", optional=True), judges=[JUDGE])
+        def test_eval(llmjudge_result):
+            llmjudge_result.check()
+
+        @pytest.mark.llmjudge_generator(
+            dataset=GenDataset(path="gone.jsonl", optional=True), generators=["g"], judge=JUDGE
+        )
+        def test_gen(llmjudge_answer):
+            llmjudge_answer.check()
+        """
+    )
+    result = pytester.runpytest("--llmjudge-report=report.json")
+    result.assert_outcomes(skipped=2)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*llmjudge summary*",
+            "skipped: judge j on absent: optional dataset *absent.jsonl not found",
+            "skipped: generator g at * on gone: optional dataset *gone.jsonl not found",
+        ]
+    )
+    report = project.report()
+    assert [s["judge"] for s in report["skipped"]] == ["j"]
+    assert "absent.jsonl not found" in report["skipped"][0]["reason"]
+    assert [s["generator"] for s in report["generator_skipped"]] == ["g"]
+
+
 def test_limit_and_sample_select_items(project, pytester: pytest.Pytester) -> None:
     project.cases(project.make_rows([1] * 15 + [0] * 5))
     pytester.makepyfile(
