@@ -226,7 +226,7 @@ def _register(
         cases = dataset.load()
         for judge in judges:
             key = RunKey(TEST_ID, judge.name, dataset.label)
-            session.register(JudgeRun(key, judge, dataset, gates))
+            session.register(JudgeRun(key, judge, dataset, gates, total=len(cases)))
             refs += [CaseRef(key, case) for case in cases]
             keys.append((key, judge))
     session.select(refs)

@@ -53,12 +53,15 @@ class GateSettings:
         tolerances: how much each metric may drop below the baseline (none: no such gate).
         require_better: demand a significant improvement over the baseline (None: the
             marker's `require_better` decides).
+        gate_partial: apply the gates of a run of which only some cases were selected (-k,
+            --lf, --deselect, node ids); by default they are reported, not applied.
     """
 
     gate_on: GateOn = "point"
     alpha: float = 0.05
     tolerances: tuple[Tolerance, ...] = ()
     require_better: bool | None = None
+    gate_partial: bool = False
 
 
 FineTunePolicy = Literal["never", "missing", "always"]

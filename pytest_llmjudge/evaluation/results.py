@@ -10,7 +10,7 @@ from typing import cast
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.gen_dataset import GenCase
 from pytest_llmjudge.model.gen_run import Answer, GenRun, GenRunKey
-from pytest_llmjudge.model.runs import JudgeRun, Key, Run
+from pytest_llmjudge.model.runs import JudgeRun, Key, Run, is_partial
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.comparison import (
     CaseMismatchError,
@@ -47,6 +47,16 @@ class RunResult(Gated):
     thresholds: tuple[ThresholdResult, ...]
     comparison: Comparison | None = None
     comparison_error: str | None = None
+    applied: bool = True  # False: a partly selected run, its gates reported only
+
+    @property
+    def gates_applied(self) -> bool:
+        return self.applied
+
+    @property
+    def partial(self) -> bool:
+        """Whether only some of the run's cases were selected."""
+        return is_partial(self.run)
 
     @property
     def nothing_scored(self) -> str | None:
@@ -115,14 +125,15 @@ def finish_run(run: Run, settings: Settings, runs: Mapping[Key, Run]) -> RunResu
     checked = tuple(
         check_threshold(cast(Metrics, metrics), t, gate_on) for t in applicable(settings, run)
     )
+    applied = settings.gates.gate_partial or not is_partial(run)
     try:
         if isinstance(run, JudgeRun):
             comparison = compare_with_baseline(run, settings)
         else:
             comparison = compare_generators(run, settings, runs)
     except (CaseMismatchError, LookupError) as exc:
-        return RunResult(run, metrics, checked, comparison_error=str(exc))
-    return RunResult(run, metrics, checked, comparison)
+        return RunResult(run, metrics, checked, comparison_error=str(exc), applied=applied)
+    return RunResult(run, metrics, checked, comparison, applied=applied)
 
 
 def judge_metrics(run: JudgeRun, settings: Settings) -> Metrics:

@@ -47,6 +47,7 @@ def _common(run: Run) -> dict[str, Any]:
         "dataset": run.dataset.model_dump(mode="json"),
         "thresholds": [str(t) for t in run.thresholds],
         "cases": [c.model_dump(mode="json") for c in run.cases],
+        "total": run.total,
         "skipped": run.skipped,
         "notes": run.notes,
     }
@@ -84,6 +85,7 @@ def _gen_run(run: GenRun) -> dict[str, Any]:
 
 def _absorb(run: Run, data: dict[str, Any]) -> None:
     """What both kinds take from a worker: its verdicts, its skip reason, its notes."""
+    run.total = max(run.total, data["total"])
     run.verdicts.update((i, Verdict.model_validate(v)) for i, v in data["verdicts"].items())
     run.skipped = run.skipped or data["skipped"]
     run.notes.extend(n for n in data["notes"] if n not in run.notes)

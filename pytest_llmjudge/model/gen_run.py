@@ -91,7 +91,8 @@ class GenRun:
     require_better: bool = False
     grid_point: dict[str, Any] = field(default_factory=dict)  # what the marker's grid sets
     own_samples: bool = False  # samples come from the generator (the marker sets none)
-    cases: list[GenCase] = field(default_factory=list)
+    cases: list[GenCase] = field(default_factory=list)  # the selected ones
+    total: int = 0  # the cases the dataset declares (limit and sample applied), selected or not
     answers: dict[str, Answer] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     relevancy: dict[str, float] = field(default_factory=dict)

@@ -82,8 +82,9 @@ class JudgeRun:
     judge_ref: Judge | str
     dataset: Dataset
     thresholds: tuple[Threshold, ...] = ()
-    cases: list[Case] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)  # the selected ones
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    total: int = 0  # the cases the dataset declares (limit and sample applied), selected or not
     judge: Judge | None = None
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -108,6 +109,11 @@ class JudgeRun:
 Run = JudgeRun | GenRun  # the two kinds of run
 Key = RunKey | GenRunKey
 Ref = CaseRef | AnswerRef  # an item's parameter: which run, which case
+
+
+def is_partial(run: Run) -> bool:
+    """Whether only some of the run's cases were selected (-k, --lf, --deselect, node ids)."""
+    return 0 < len(run.cases) < run.total
 
 
 def merge_baseline(run: JudgeRun, data: dict[str, Any]) -> None:

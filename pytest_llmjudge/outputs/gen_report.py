@@ -8,6 +8,7 @@ from typing import Any
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.gen_run import GenRun
+from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.scoring.gating import with_interval
 
 _HEADER = (
@@ -58,6 +59,7 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
         "unresolved": [u.message() for u in result.unresolved()],
         "comparison": comparison,
         "comparison_error": result.comparison_error,
+        **selection(result),
         "nothing_scored": result.nothing_scored,
         "passed": result.passed,
         "answers": [
@@ -108,7 +110,7 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
     rows = [_HEADER]
     for r in results:
         m = r.metrics
-        cells = [f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds]
+        cells = threshold_cells(r)
         if r.comparison is not None:
             state = "ok" if r.comparison.passed else "FAILED"
             cells.append(f"vs {r.comparison.baseline}: {r.comparison.verdict} {state}")
@@ -136,14 +138,7 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
             yield "  ".join([*cells, row[-1]]).rstrip()
     for r in results:
         where = f"generator {r.run.key.generator} at {r.run.key.point} on {r.run.key.dataset}"
-        if r.nothing_scored is not None:
-            yield f"FAILED run: {where}: {r.nothing_scored}"
-        for t in r.thresholds:
-            if not t.passed:
-                yield (
-                    f"FAILED gate: {where}: {t.checked()}, threshold {t.threshold.op} "
-                    f"{t.threshold.value:g}"
-                )
+        yield from gate_lines(r, where)
         for u in r.unresolved():
             yield f"WARNING: {where}: {u.message().replace(' cases cannot', ' answers cannot')}"
         if r.comparison is not None:

@@ -50,6 +50,11 @@ def build_parser(prog: str = "python -m pytest_llmjudge regate") -> argparse.Arg
         help="gate a metric; repeatable; replaces the report's threshold on the same metric",
     )
     parser.add_argument(
+        "--gate-partial",
+        action="store_true",
+        help="apply the gates of runs the report marks partial (only some cases selected)",
+    )
+    parser.add_argument(
         "--no-stored-thresholds",
         action="store_true",
         help="drop the thresholds the report was gated with",
@@ -122,6 +127,7 @@ def settings_from(args: argparse.Namespace, report: dict[str, Any]) -> Settings:
             alpha=args.alpha,
             tolerances=tuple({t.metric: t for t in args.tolerance}.values()),
             require_better=True if args.require_better else None,
+            gate_partial=args.gate_partial,
         ),
     )
 
@@ -193,6 +199,7 @@ def _run(data: dict[str, Any], keep_thresholds: bool) -> JudgeRun:
         data["judge"],
         Dataset(path=Path(data.get("dataset_path") or data["dataset"]), name=data["dataset"]),
         thresholds if keep_thresholds else (),
+        total=int(data.get("total") or 0),  # a partly selected run stays partial
     )
     for case in data["cases"]:
         run.cases.append(

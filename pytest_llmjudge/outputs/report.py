@@ -12,6 +12,7 @@ from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.runs import JudgeRun
+from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
@@ -35,6 +36,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "comparison_error": result.comparison_error,
         # the stored baseline the comparison was made with, so `regate` can redo it
         "baseline_snapshot": result.run.baseline_data,
+        **selection(result),
         "nothing_scored": result.nothing_scored,
         "passed": result.passed,
         "cached": sum(1 for _, verdict in result.judged_cases() if verdict.cached),
@@ -105,7 +107,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
     rows = [_HEADER]
     for r in evals.judge_results:
         m = r.metrics
-        gate_cells = [f"{t.threshold} {'ok' if t.passed else 'FAILED'}" for t in r.thresholds]
+        gate_cells = threshold_cells(r)
         if r.comparison is not None or r.comparison_error is not None:
             gate_cells.append(baseline_cell(r.comparison, r.comparison_error))
         gates = ", ".join(gate_cells) or "-"
@@ -134,14 +136,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
                 f"{r.run.key.judge} on {r.run.key.dataset}: {r.metrics.unscored} unscored cases "
                 f"excluded from the metrics; coverage {r.metrics.coverage:.1%}"
             )
-        if r.nothing_scored is not None:
-            yield f"FAILED run: judge {r.run.key.judge} on {r.run.key.dataset}: {r.nothing_scored}"
-        for t in r.thresholds:
-            if not t.passed:
-                yield (
-                    f"FAILED gate: judge {r.run.key.judge} on {r.run.key.dataset}: "
-                    f"{t.checked()}, threshold {t.threshold.op} {t.threshold.value:g}"
-                )
+        yield from gate_lines(r, f"judge {r.run.key.judge} on {r.run.key.dataset}")
         yield from uncertainty_lines(r.run.key.judge, r.run.key.dataset, r.unresolved())
         yield from comparison_lines(
             r.run.key.judge, r.run.key.dataset, r.comparison, r.comparison_error

@@ -125,6 +125,7 @@ def parametrize_answers(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
                         grid_point=point,
                         own_samples=spec.samples is None,
                         skipped=reason,
+                        total=len(cases),
                     )
                 )
                 if run.skipped is not None:

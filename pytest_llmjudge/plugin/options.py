@@ -276,6 +276,13 @@ def add_gate_options(group: Any) -> None:
         "'0.02' (accuracy) or 'f1=0.03'; repeatable; overrides ini (ini: llmjudge_tolerance)",
     )
     group.addoption(
+        "--llmjudge-gate-partial",
+        action="store_true",
+        default=None,
+        help="apply the gates of runs of which only some cases are selected (-k, --lf, "
+        "--deselect); by default they are reported, not applied (ini: llmjudge_gate_partial)",
+    )
+    group.addoption(
         "--llmjudge-require-better",
         action="store_true",
         default=None,
@@ -288,6 +295,12 @@ def add_gate_inis(parser: pytest.Parser) -> None:
     """Ini keys of interval-aware gates and baseline comparisons."""
     parser.addini("llmjudge_gate_on", "point|lower-bound: what thresholds check", default="point")
     parser.addini("llmjudge_alpha", "significance level against a baseline", default="0.05")
+    parser.addini(
+        "llmjudge_gate_partial",
+        "apply the gates of partly selected runs",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "llmjudge_tolerance", "allowed metric drops against a baseline, e.g. f1=0.03", "linelist"
     )
@@ -306,6 +319,7 @@ def resolve_gates(config: pytest.Config, pick: Callable[..., Any]) -> GateSettin
         alpha=pick("llmjudge_alpha", "llmjudge_alpha", _unit_open),
         tolerances=tuple(merged.values()),
         require_better=config.getoption("llmjudge_require_better"),
+        gate_partial=bool(pick("llmjudge_gate_partial", "llmjudge_gate_partial", bool)),
     )
 
 

@@ -45,7 +45,7 @@ def parametrize_results(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
         cases = load_dataset(dataset)
         for judge in spec.judges:
             key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
-            evals.register(JudgeRun(key, judge, dataset, spec.thresholds))
+            evals.register(JudgeRun(key, judge, dataset, spec.thresholds, total=len(cases)))
             params += [
                 pytest.param(CaseRef(key, case), id=f"{key.judge}-{prefix}{case.id}")
                 for case in cases

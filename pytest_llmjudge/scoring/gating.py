@@ -76,13 +76,20 @@ class Gated:
         return None
 
     @property
+    def gates_applied(self) -> bool:
+        """Whether the thresholds and the comparison decide (not for a partly selected run)."""
+        return True
+
+    @property
     def failed_gates(self) -> int:
-        """How many gates failed: thresholds, the comparison with the baseline as one, and
-        scoring nothing as one."""
+        """How many gates failed: thresholds and the comparison with the baseline as one (when
+        applied), and scoring nothing as one."""
+        nothing = self.nothing_scored is not None
+        if not self.gates_applied:
+            return int(nothing)
         compared = self.comparison_error is not None or (
             self.comparison is not None and not self.comparison.passed
         )
-        nothing = self.nothing_scored is not None
         return sum(not t.passed for t in self.thresholds) + compared + nothing
 
     @property
