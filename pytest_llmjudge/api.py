@@ -27,6 +27,7 @@ from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.paths import declaring_dir
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.scoring.gating import with_interval
 from pytest_llmjudge.scoring.metrics import Metrics
 from pytest_llmjudge.scoring.thresholds import Threshold, check_scopes, thresholds_from
 from pytest_llmjudge.settings import CallSettings, Settings
@@ -106,7 +107,9 @@ class EvaluationResult:
         return list(summary_lines(self._session))
 
     def __repr__(self) -> str:
-        runs = ", ".join(f"{r.judge}: accuracy {r.metrics.accuracy:.3f}" for r in self.runs)
+        runs = ", ".join(
+            f"{r.judge}: accuracy {with_interval(r.metrics.accuracy, None)}" for r in self.runs
+        )
         return f"EvaluationResult(passed={self.passed}, {runs or 'no runs'})"
 
 

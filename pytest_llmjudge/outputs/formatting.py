@@ -21,7 +21,10 @@ def interval(metrics: Mapping[str, Any], name: str) -> tuple[float, float] | Non
 
 
 def with_ci(metrics: Mapping[str, Any], name: str) -> str:
-    """'0.500 [0.15, 0.85]', '0.500' when the metric has no interval, '-' when it is missing."""
+    """'0.500 [0.15, 0.85]', '0.500' when the metric has no interval, 'n/a' when it is
+    undefined (null), '-' when it is missing."""
+    if name in metrics and metrics[name] is None:
+        return "n/a"
     point = metrics.get(name)
     if not isinstance(point, int | float):
         return "-"
@@ -30,7 +33,9 @@ def with_ci(metrics: Mapping[str, Any], name: str) -> str:
 
 
 def number(value: Any) -> str:
-    """'0.500', or '-' for a missing value."""
+    """'0.500', 'n/a' for an undefined value (None)."""
+    if value is None:
+        return "n/a"
     return f"{value:.3f}" if isinstance(value, int | float) else "-"
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.gen_run import GenRun
+from pytest_llmjudge.outputs.formatting import number
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
+from pytest_llmjudge.scoring.comparison import Comparison
 from pytest_llmjudge.scoring.gating import with_interval
 
 _HEADER = (
@@ -25,6 +27,15 @@ _HEADER = (
 )
 
 
+def hallucination_rates(c: Comparison) -> tuple[float | None, float | None, float | None]:
+    """A generator comparison's hallucination rates (baseline, candidate) and their change:
+    the share of paired answers the judge found inconsistent (None when none was counted)."""
+    before, after = c.baseline_metrics.accuracy, c.candidate_metrics.accuracy
+    rates = (None if before is None else 1.0 - before, None if after is None else 1.0 - after)
+    delta = None if None in rates else rates[1] - rates[0]  # type: ignore[operator]
+    return rates[0], rates[1], delta
+
+
 def gen_run_dict(result: RunResult) -> dict[str, Any]:
     """One generator run as the JSON report writes it."""
     run = result.run
@@ -36,11 +47,9 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
         comparison = {
             **c.as_dict(),
             # candidate minus baseline on the generator's own metric
-            "hallucination_rate": {
-                "baseline": 1.0 - c.baseline_metrics.accuracy,
-                "candidate": 1.0 - c.candidate_metrics.accuracy,
-                "delta": c.baseline_metrics.accuracy - c.candidate_metrics.accuracy,
-            },
+            "hallucination_rate": dict(
+                zip(("baseline", "candidate", "delta"), hallucination_rates(c), strict=True)
+            ),
         }
     return {
         "test": run.key.test,
@@ -143,10 +152,10 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
             yield f"WARNING: {where}: {u.message().replace(' cases cannot', ' answers cannot')}"
         if r.comparison is not None:
             c = r.comparison
-            before = 1.0 - c.baseline_metrics.accuracy
-            after = 1.0 - c.candidate_metrics.accuracy
+            before, after, _ = hallucination_rates(c)
             yield (
-                f"{where} vs {c.baseline}: hallucination rate {before:.3f} -> {after:.3f}; "
+                f"{where} vs {c.baseline}: hallucination rate {number(before)} -> "
+                f"{number(after)}; "
                 f"{c.why()}"
             )
             yield from (f"FAILED comparison: {where}: {failure}" for failure in c.failures)

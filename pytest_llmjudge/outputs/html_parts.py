@@ -118,8 +118,8 @@ def metrics_table(run: Mapping[str, Any], labels: Mapping[str, str]) -> Iterator
         gates.setdefault(str(gate.get("metric")), []).append(gate)
     for name in [*labels, *(g for g in gates if g not in labels)]:
         value = m.get(name)
-        if not isinstance(value, int | float):
-            continue
+        if name not in m or not (value is None or isinstance(value, int | float)):
+            continue  # an undefined metric (None) shows as n/a
         bounds = interval(m, name)
         shown_ci = f"[{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else ""
         yield (

@@ -120,8 +120,8 @@ def _run_properties(
 ) -> Iterator[tuple[str, str]]:
     metrics = run.get("metrics") or {}
     for metric in names:
-        if metrics.get(metric) is not None:
-            yield f"{base}.{metric}", _value(metrics[metric])
+        if metric in metrics:  # an undefined metric (null) is "n/a", never 0
+            yield f"{base}.{metric}", "n/a" if metrics[metric] is None else _value(metrics[metric])
     for metric in intervals:
         bounds = interval(metrics, metric)
         if bounds is not None:

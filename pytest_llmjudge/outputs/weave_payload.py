@@ -38,7 +38,7 @@ def run_payload(result: RunResult) -> dict[str, Any]:
     if result.kind == "generator":
         return generator_payload(result)
     run, judge, m = cast("JudgeRun", result.run), result.run.judge, cast("Metrics", result.metrics)
-    lo, hi = m.accuracy_ci
+    lo, hi = m.accuracy_ci or (None, None)
     return {
         "name": f"{run.key.judge} on {run.key.dataset}",
         "model": {

@@ -156,7 +156,7 @@ class Comparison:
     n: int
     baseline_metrics: Metrics
     candidate_metrics: Metrics
-    deltas: dict[str, float]
+    deltas: dict[str, float | None]
     fixed: tuple[Change, ...]
     broken: tuple[Change, ...]
     p_value: float
@@ -236,13 +236,20 @@ def compare(
     verdict: Verdict = "no significant difference"
     if p_value < alpha:
         verdict = "better" if len(fixed) > len(broken) else "worse"
-    deltas = {name: cand_metrics.value(name) - base_metrics.value(name) for name in DELTA_METRICS}
+    deltas = {name: _delta(base_metrics, cand_metrics, name) for name in DELTA_METRICS}
     tolerances = merge_tolerances(tolerances)
     failures = []
     for tolerance in tolerances:
         before = base_metrics.value(tolerance.metric)
         after = cand_metrics.value(tolerance.metric)
-        if before - after > tolerance.value + 1e-12:
+        if before is None or after is None:
+            side = "baseline" if before is None else "candidate"
+            metrics = base_metrics if before is None else cand_metrics
+            failures.append(
+                f"{tolerance.metric}: the tolerance {tolerance.value:g} is unresolved, the "
+                f"{side}'s {tolerance.metric} is undefined: {metrics.undefined(tolerance.metric)}"
+            )
+        elif before - after > tolerance.value + 1e-12:
             failures.append(
                 f"{tolerance.metric} dropped by {before - after:.3f} ({before:.3f} -> "
                 f"{after:.3f}), more than the tolerance {tolerance.value:g}"
@@ -307,7 +314,10 @@ def comparison_lines(
     where = f"judge {judge} on {dataset}"
     if comparison is None:
         return [f"FAILED baseline: {where}: {error}"] if error else []
-    deltas = ", ".join(f"{name} {value:+.3f}" for name, value in comparison.deltas.items())
+    deltas = ", ".join(
+        f"{name} {'n/a' if value is None else format(value, '+.3f')}"
+        for name, value in comparison.deltas.items()
+    )
     lines = [
         f"{where} vs baseline {comparison.baseline!r}: {comparison.why()}",
         f"  deltas (candidate - baseline): {deltas}",
@@ -331,3 +341,9 @@ def _said(prediction: int | None, reason: str) -> str:
     if len(reason) > 80:
         reason = reason[:77] + "..."
     return f"{answer} ({reason})" if reason else answer
+
+
+def _delta(baseline: Metrics, candidate: Metrics, name: str) -> float | None:
+    """Candidate minus baseline on one metric; None when either side is undefined."""
+    before, after = baseline.value(name), candidate.value(name)
+    return None if before is None or after is None else after - before

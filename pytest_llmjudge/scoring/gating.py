@@ -36,13 +36,15 @@ class ThresholdResult:
         passed: whether it held.
         point: the metric's point estimate (equal to `actual` when checked on the point).
         basis: what `actual` is: "point", "lower bound" or "upper bound".
+        undefined: why the metric has no value (the gate is then unresolved and not passed).
     """
 
     threshold: Threshold
-    actual: float
+    actual: float | None
     passed: bool
     point: float | None = None
     basis: Basis = "point"
+    undefined: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The threshold as the JSON report writes it."""
@@ -54,10 +56,14 @@ class ThresholdResult:
             "passed": self.passed,
             "point": self.point,
             "basis": self.basis,
+            "undefined": self.undefined,
         }
 
     def checked(self) -> str:
-        """'f1 = 0.800', or 'f1 lower bound = 0.712 (point 0.800)' when gated on a bound."""
+        """'f1 = 0.800', or 'f1 lower bound = 0.712 (point 0.800)' when gated on a bound, or
+        'precision = n/a (unresolved: ...)' when the metric is undefined."""
+        if self.actual is None:
+            return f"{self.threshold.metric} = n/a (unresolved: {self.undefined})"
         if self.basis == "point" or self.point is None:
             return f"{self.threshold.metric} = {self.actual:.3f}"
         return f"{self.threshold.metric} {self.basis} = {self.actual:.3f} (point {self.point:.3f})"
@@ -106,6 +112,9 @@ def _lower_side(threshold: Threshold) -> bool:
 def check_threshold(metrics: Metrics, threshold: Threshold, gate_on: GateOn) -> ThresholdResult:
     """Check one threshold on the point estimate, or on the interval bound that matters."""
     point = metrics.value(threshold.metric)
+    if point is None:
+        why = metrics.undefined(threshold.metric)
+        return ThresholdResult(threshold, None, False, None, "point", why)
     interval = metrics.interval(threshold.metric)
     if gate_on == "lower-bound" and interval is not None:
         basis: Basis = "lower bound" if _lower_side(threshold) else "upper bound"
@@ -158,9 +167,9 @@ class Unresolved:
 def unresolved(metrics: Metrics, threshold: Threshold) -> Unresolved | None:
     """An `Unresolved` when the point estimate meets `threshold` and the interval does not."""
     interval = metrics.interval(threshold.metric)
-    if interval is None:
-        return None
     point = metrics.value(threshold.metric)
+    if interval is None or point is None:
+        return None
     bound = interval[0] if _lower_side(threshold) else interval[1]
     if not threshold.check(point) or threshold.check(bound):
         return None
@@ -185,8 +194,13 @@ def _needed(metrics: Metrics, threshold: Threshold, point: float) -> int | None:
     return math.ceil(needed * metrics.n / denominator)
 
 
-def with_interval(point: float, interval: tuple[float, float]) -> str:
-    """'0.800 [0.49, 0.94]': a point estimate and its 95% interval, for the summary table."""
+def with_interval(point: float | None, interval: tuple[float, float] | None) -> str:
+    """'0.800 [0.49, 0.94]': a point estimate and its 95% interval, for the summary table;
+    'n/a' for an undefined metric."""
+    if point is None:
+        return "n/a"
+    if interval is None:
+        return f"{point:.3f}"
     return f"{point:.3f} [{interval[0]:.2f}, {interval[1]:.2f}]"
 
 

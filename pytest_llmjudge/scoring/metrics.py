@@ -20,9 +20,11 @@ class Metrics(BaseModel):
         coverage: scored / n.
         counted: cases in accuracy/precision/recall/F1 (n, or scored when unscored are excluded).
         tp, fp, tn, fn: the confusion matrix for the positive class.
-        accuracy, precision, recall, f1: point estimates (0.0 when undefined).
+        accuracy, precision, recall, f1: point estimates; None when undefined (precision with
+            no positive verdict, recall with no positive target, F1 with neither, accuracy
+            with no counted case): shown as n/a, never as 0.
         accuracy_ci, precision_ci, recall_ci: 95% Wilson intervals (over the counted cases,
-            the predicted positives and the actual positives).
+            the predicted positives and the actual positives); None when undefined.
         f1_ci: 95% interval of F1 (stats.f1_interval: Wilson on TP / (TP + FP + FN)).
         positive: the positive class; unscored_policy: how unscored cases were counted.
     """
@@ -36,25 +38,32 @@ class Metrics(BaseModel):
     fp: int
     tn: int
     fn: int
-    accuracy: float
-    precision: float
-    recall: float
-    f1: float
-    accuracy_ci: tuple[float, float]
-    precision_ci: tuple[float, float] = (0.0, 1.0)
-    recall_ci: tuple[float, float] = (0.0, 1.0)
-    f1_ci: tuple[float, float] = (0.0, 1.0)
+    accuracy: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    accuracy_ci: tuple[float, float] | None
+    precision_ci: tuple[float, float] | None = None
+    recall_ci: tuple[float, float] | None = None
+    f1_ci: tuple[float, float] | None = None
     positive: int = 1
     unscored_policy: UnscoredPolicy = "wrong"
 
-    def value(self, name: str) -> float:
-        """A metric by name, as thresholds refer to it."""
-        return float(getattr(self, name))
+    def value(self, name: str) -> float | None:
+        """A metric by name, as thresholds refer to it; None when it is undefined."""
+        value = getattr(self, name)
+        return None if value is None else float(value)
 
     def interval(self, name: str) -> tuple[float, float] | None:
-        """The 95% interval of a metric, or None for a count or coverage (exact, no interval)."""
+        """The 95% interval of a metric, or None for a count, coverage or an undefined metric."""
         value = getattr(self, f"{name}_ci", None)
         return None if value is None else (float(value[0]), float(value[1]))
+
+    def undefined(self, name: str) -> str | None:
+        """Why a metric has no value (None when it has one)."""
+        if self.value(name) is not None:
+            return None
+        return _UNDEFINED.get(name, "no case to estimate it from")
 
     def denominator(self, name: str) -> int | None:
         """The number of cases a proportion metric is estimated from (for F1 that of TP / (TP +
@@ -91,30 +100,40 @@ def compute_metrics(
     fn = sum(1 for t, p in counted if t == positive and p != positive)
     tn = len(counted) - tp - fp - fn
     correct = tp + tn
-    precision = _ratio(tp, tp + fp)
-    recall = _ratio(tp, tp + fn)
     return Metrics(
         n=n,
         scored=n - n_unscored,
         unscored=n_unscored,
-        coverage=_ratio(n - n_unscored, n),
+        coverage=_ratio(n - n_unscored, n) or 0.0,
         counted=len(counted),
         tp=tp,
         fp=fp,
         tn=tn,
         fn=fn,
         accuracy=_ratio(correct, len(counted)),
-        precision=precision,
-        recall=recall,
-        f1=_ratio(2 * precision * recall, precision + recall),
-        accuracy_ci=wilson_interval(correct, len(counted), CONFIDENCE),
-        precision_ci=wilson_interval(tp, tp + fp, CONFIDENCE),
-        recall_ci=wilson_interval(tp, tp + fn, CONFIDENCE),
-        f1_ci=f1_interval(tp, fp, fn, CONFIDENCE),
+        precision=_ratio(tp, tp + fp),
+        recall=_ratio(tp, tp + fn),
+        f1=_ratio(2 * tp, 2 * tp + fp + fn),  # = 2PR / (P + R), defined when either side is
+        accuracy_ci=_defined(wilson_interval(correct, len(counted), CONFIDENCE), len(counted)),
+        precision_ci=_defined(wilson_interval(tp, tp + fp, CONFIDENCE), tp + fp),
+        recall_ci=_defined(wilson_interval(tp, tp + fn, CONFIDENCE), tp + fn),
+        f1_ci=_defined(f1_interval(tp, fp, fn, CONFIDENCE), tp + fp + fn),
         positive=positive,
         unscored_policy=unscored,
     )
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else 0.0
+_UNDEFINED = {
+    "accuracy": "no case was counted",
+    "precision": "the judge gave no positive verdict (TP + FP = 0)",
+    "recall": "no case has a positive target (TP + FN = 0)",
+    "f1": "no positive verdict and no positive target (TP + FP + FN = 0)",
+}
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _defined(interval: tuple[float, float], denominator: int) -> tuple[float, float] | None:
+    return interval if denominator else None

@@ -198,3 +198,33 @@ def test_failed_gates_show_in_pytests_last_line(
     assert "8 passed, 2 xfailed, 1 gate failed in" in one.stdout.lines[-1]
     fine = pytester.runpytest("--llmjudge-threshold", "f1>=0.5")
     assert "gate" not in fine.stdout.lines[-1]
+
+
+def test_an_undefined_metric_is_na_and_its_gate_unresolved(project, pytester) -> None:  # type: ignore[no-untyped-def]
+    project.cases(project.make_rows([1, 0, 1, 0]))
+    project.scripted(answers={"c1": 0, "c3": 0})  # never says 1: precision is undefined
+    result = pytester.runpytest(
+        "--llmjudge-threshold", "precision>=0.5", "--llmjudge-report=r.json"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "scripted*cases*4*0.500 [[]*]*n/a*0.000 [[]*]*0.000 [[]*]*precision>=0.5 FAILED",
+            "FAILED gate: judge scripted on cases: precision = n/a (unresolved: the judge gave no "
+            "positive verdict (TP + FP = 0)), threshold >= 0.5",
+        ]
+    )
+    assert "0.000 [0.00, 1.00]" not in out  # an undefined metric never shows as 0
+    (run,) = project.report("r.json")["runs"]
+    assert run["metrics"]["precision"] is None and run["metrics"]["precision_ci"] is None
+    (gate,) = run["thresholds"]
+    assert gate["actual"] is None and gate["passed"] is False
+    assert "no positive verdict" in gate["undefined"]
+    pytester.runpytest("--llmjudge-html=r.html", "--junitxml=j.xml")
+    html = (project.path / "r.html").read_text()
+    assert '<td>precision</td><td class="num">n/a</td>' in html
+    assert (
+        'name="llmjudge.scripted.cases.precision" value="n/a"'
+        in (project.path / "j.xml").read_text()
+    )

@@ -78,25 +78,37 @@ def test_exclude_policy_drops_unscored_from_the_matrix_but_not_from_coverage() -
     assert m.unscored_policy == "exclude"
 
 
-def test_all_unscored_with_exclude_gives_zeros_not_errors() -> None:
+def test_all_unscored_with_exclude_leaves_the_rates_undefined_not_zero() -> None:
     m = compute_metrics([(1, None), (0, None)], unscored="exclude")
     assert m.counted == 0
     assert m.coverage == 0.0
-    assert (m.accuracy, m.precision, m.recall, m.f1) == (0.0, 0.0, 0.0, 0.0)
+    assert (m.accuracy, m.precision, m.recall, m.f1) == (None, None, None, None)
+    assert m.accuracy_ci is None
+    assert m.undefined("accuracy") == "no case was counted"
 
 
-def test_empty_input_gives_defined_zero_values() -> None:
+def test_empty_input_gives_zero_counts_and_undefined_rates() -> None:
     m = compute_metrics([])
     assert (m.n, m.scored, m.unscored, m.counted) == (0, 0, 0, 0)
     assert (m.tp, m.fp, m.tn, m.fn) == (0, 0, 0, 0)
-    assert (m.accuracy, m.precision, m.recall, m.f1, m.coverage) == (0.0, 0.0, 0.0, 0.0, 0.0)
-    assert m.accuracy_ci == (0.0, 1.0)
+    assert (m.accuracy, m.precision, m.recall, m.f1) == (None, None, None, None)
+    assert m.coverage == 0.0
+    assert m.accuracy_ci is None
 
 
-def test_no_positive_predictions_gives_zero_precision_and_f1() -> None:
+def test_no_positive_verdict_leaves_precision_undefined_and_f1_zero() -> None:
     m = compute_metrics(pairs(tn=3, fn=2))
     assert m.accuracy == pytest.approx(0.6)
-    assert (m.precision, m.recall, m.f1) == (0.0, 0.0, 0.0)
+    assert m.precision is None and m.precision_ci is None
+    assert m.undefined("precision") == "the judge gave no positive verdict (TP + FP = 0)"
+    assert (m.recall, m.f1) == (0.0, 0.0)  # defined: 2 positive targets, both missed
+    assert m.undefined("recall") is None
+
+
+def test_no_positive_target_and_verdict_leaves_recall_and_f1_undefined() -> None:
+    m = compute_metrics(pairs(tn=4))
+    assert (m.precision, m.recall, m.f1) == (None, None, None)
+    assert m.accuracy == 1.0
 
 
 def test_positive_class_0_swaps_the_roles() -> None:

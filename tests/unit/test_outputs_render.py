@@ -274,7 +274,7 @@ def test_junit_generator_properties_never_collide_with_a_judge_run() -> None:
     assert values["llmjudge_generator.writer.t0.5.gen.n"] == "4"  # the generator run's
     assert values["llmjudge_generator.writer.t0.5.gen.hallucination_rate_ci"] == "0.05,0.7"
     assert "llmjudge_generator.writer.t0.5.gen.relevancy" not in values  # not rated
-    assert "llmjudge_generator.writer.t0.5.gen.answer_tokens" not in values  # none counted
+    assert values["llmjudge_generator.writer.t0.5.gen.answer_tokens"] == "n/a"  # none counted
     twice = dict(run_properties({"generator_runs": [generator_run(), generator_run(test="t2")]}))
     assert "llmjudge_generator.t2.writer.t0.5.gen.n" in twice
 
