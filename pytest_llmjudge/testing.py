@@ -8,6 +8,7 @@ connection without answering.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import inspect
 import json
@@ -92,8 +93,38 @@ def toy_judge(messages: list[dict[str, Any]]) -> str:
     return json.dumps({"consistency": 1, "reason": reason})
 
 
+def noisy_judge(
+    flip: float = 0.5, unparsable: float = 0.0, seed: int = 0, judge: Responder = toy_judge
+) -> Responder:
+    """A judge that is wrong on purpose: `judge`'s answer with its consistency flipped for a
+    share `flip` of the cases, and prose that is not JSON (the judge's reason in a sentence)
+    for a share `unparsable`. Which cases is drawn from a hash of the prompt and `seed`, so a
+    case gets the same answer on every run; with `judge` right on every case, about `flip` of
+    the targets are contradicted."""
+
+    def answer(messages: list[dict[str, Any]]) -> str:
+        text = "\n".join(str(m.get("content", "")) for m in messages)
+        digest = hashlib.blake2b(f"{seed}:{text}".encode(), digest_size=8).digest()
+        draw_flip = int.from_bytes(digest[:4], "big") / 2**32
+        draw_prose = int.from_bytes(digest[4:], "big") / 2**32
+        verdict = json.loads(judge(messages))
+        if draw_flip < flip:
+            verdict["consistency"] = 1 - int(verdict["consistency"])
+            verdict["reason"] = "on a second reading: " + str(verdict.get("reason", ""))
+        if draw_prose < unparsable:
+            word = "consistent" if verdict["consistency"] else "not consistent"
+            return f"I think the summary is {word} with the document: {verdict.get('reason', '')}"
+        return json.dumps(verdict)
+
+    return answer
+
+
 class ChatServer:
-    """A Mistral-compatible chat server on 127.0.0.1, served by asyncio in a daemon thread."""
+    """A Mistral-compatible chat server on 127.0.0.1, served by asyncio in a daemon thread.
+
+    `rate_429` and `rate_5xx` answer those shares of the chat requests with 429 (with
+    Retry-After: `retry_after`) and 500/502/503 (no Retry-After), drawn from `seed`.
+    """
 
     def __init__(
         self,
@@ -101,6 +132,7 @@ class ChatServer:
         port: int = 0,
         latency: float = 0.0,
         rate_429: float = 0.0,
+        rate_5xx: float = 0.0,
         retry_after: float = 1.0,
         seed: int = 0,
         api_key: str | None = None,
@@ -115,6 +147,7 @@ class ChatServer:
         self.port = port
         self.latency = latency
         self.rate_429 = rate_429
+        self.rate_5xx = rate_5xx
         self.retry_after = retry_after
         self.responder = responder
         self.status = status  # when set, every request is answered with this status
@@ -269,6 +302,9 @@ class ChatServer:
         if self.rate_429 > 0 and self._rng.random() < self.rate_429:
             after = {"Retry-After": f"{self.retry_after:g}"}
             return 429, _error("Requests rate limit exceeded", "rate_limited"), after
+        if self.rate_5xx > 0 and self._rng.random() < self.rate_5xx:
+            status = self._rng.choice((500, 502, 503))
+            return status, _error(f"upstream error {status}", "server_error"), {}
         messages = body.get("messages") or []
         try:
             content = self.responder(messages)

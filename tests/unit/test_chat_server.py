@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from pytest_llmjudge import Case, Example, Judge
-from pytest_llmjudge.testing import ChatServer, extract_case, toy_judge
+from pytest_llmjudge.testing import ChatServer, extract_case, noisy_judge, toy_judge
 
 KEY = "sk-server-test-0123456789"
 AUTH = {"Authorization": "Bearer k"}
@@ -214,3 +214,41 @@ def test_toy_judge_compares_whole_numbers() -> None:
 
     assert json.loads(toy_judge(judge.messages(case)))["consistency"] == 1
     assert json.loads(toy_judge(judge.messages(wrong)))["reason"] == "not in the document: 1,500"
+
+
+def test_noisy_judge_flips_and_garbles_a_share_of_the_cases_the_same_way_each_time() -> None:
+    judge = Judge(name="j", model="m")
+    good = [
+        Case(
+            id=f"c{i}",
+            premise=f"Ann met Bob in Rome in {1900 + i}.",
+            hypothesis=f"Ann met Bob in {1900 + i}.",
+            target=1,
+        )
+        for i in range(400)
+    ]
+    noisy = noisy_judge(flip=0.5, unparsable=0.1, seed=3)
+    answers = [noisy(judge.messages(case)) for case in good]
+
+    prose = [a for a in answers if not a.startswith("{")]
+    said = [json.loads(a)["consistency"] for a in answers if a.startswith("{")]
+    assert 0.05 < len(prose) / len(answers) < 0.15
+    assert all(a.startswith("I think the summary is") for a in prose)
+    assert 0.4 < said.count(0) / len(said) < 0.6  # toy_judge says 1 to every case
+    assert [noisy(judge.messages(case)) for case in good] == answers
+    assert noisy_judge(flip=0.0)(judge.messages(good[0])) == toy_judge(judge.messages(good[0]))
+
+
+def test_rate_5xx_answers_a_seeded_share_with_server_errors() -> None:
+    def statuses() -> list[int]:
+        with ChatServer(rate_5xx=0.3, seed=5) as server:
+            with httpx.Client(base_url=server.url, trust_env=False) as client:
+                path, payload = "/v1/chat/completions", body()
+                responses = [client.post(path, json=payload, headers=AUTH) for _ in range(200)]
+        assert all("retry-after" not in r.headers for r in responses if r.status_code >= 500)
+        return [r.status_code for r in responses]
+
+    first = statuses()
+    assert set(first) == {200, 500, 502, 503}
+    assert 0.2 < sum(s >= 500 for s in first) / len(first) < 0.4
+    assert statuses() == first
