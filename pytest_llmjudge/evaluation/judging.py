@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_llmjudge.backends import create_backend
+from pytest_llmjudge.calls.reliable import MODEL_BACKENDS
 from pytest_llmjudge.evaluation.services import Services
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
@@ -38,6 +39,24 @@ class Judging:
             return None
         run.reported.add(case.id)
         return run.verdicts[case.id]
+
+    def start(self, run: JudgeRun) -> bool:
+        """Start the batch of a run's selected cases before any item asks for a verdict (at the
+        end of collection), when its judge is a model judge given as a Judge (one named by a
+        fixture is known only once an item resolves it); True when a batch started."""
+        judge = run.judge_ref
+        if not isinstance(judge, Judge) or judge.backend not in MODEL_BACKENDS:
+            return False
+        streams = self.services.streams
+        todo = [
+            c for c in run.cases if c.id not in run.verdicts and streams.find(run.key, c.id) is None
+        ]
+        if run.skipped is not None or not todo:
+            return False
+        if run.judge is None:
+            run.judge = judge
+        self.judge(run, todo, stream=True)
+        return True
 
     def _pending(self, run: JudgeRun, case: Case) -> list[Case]:
         """What to batch with `case`: the run's selected cases not judged yet (on a pytest-xdist

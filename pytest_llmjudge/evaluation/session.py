@@ -77,6 +77,12 @@ class EvalSession:
         """A judge run's verdict on one case (its batch first if needed); None when skipped."""
         return self._judging.verdict(self.judge_run_of(ref.run), ref, judge)
 
+    def start(self, keys: Iterable[Key]) -> list[Key]:
+        """Start the batches of these runs' selected cases now, before their items ask (judge
+        runs of model judges given as Judge objects); the keys of the runs that started."""
+        runs = [self.runs[key] for key in keys]
+        return [r.key for r in runs if isinstance(r, JudgeRun) and self._judging.start(r)]
+
     def judge_run(self, key: RunKey, judge: Judge) -> bool:
         """Judge every selected case of a run not judged yet; False when the run is skipped."""
         return self._judging.judge_all(self.judge_run_of(key), judge)

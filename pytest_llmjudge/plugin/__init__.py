@@ -114,6 +114,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         for line in evals.estimate():
             reporter.write_line(f"llmjudge estimate: {line}")
     freeze(session.config)  # the items: they live to the end of the run
+    from pytest_llmjudge.plugin.early import start_collected_runs
+
+    start_collected_runs(session, evals)  # requests start now, not on each run's first item
 
 
 @pytest.hookimpl(tryfirst=True)

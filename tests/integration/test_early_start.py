@@ -1,0 +1,137 @@
+"""A run's requests start when its cases are collected, unless its items might not ask."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+# The run loop starts 0.3 s late, and the first item's set-up is timed (time.time()), so that
+# requests sent at the end of collection come before it and requests sent by an item after it.
+TIMING = """
+import json, time
+from pathlib import Path
+
+import pytest
+
+OUT = Path(__file__).with_name("setup.json")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    time.sleep(0.3)
+
+
+def pytest_runtest_setup(item):
+    if not OUT.exists():
+        OUT.write_text(json.dumps(time.time()))
+"""
+
+FIXTURE_JUDGE = """
+import pytest
+from pytest_llmjudge import Judge
+
+
+@pytest.fixture(scope="session")
+def m():
+    return Judge(name="m", backend="mistral", model="stub-model")
+
+
+@pytest.mark.llmjudge(dataset="cases.jsonl", judges=["m"])
+def test_eval(llmjudge_result):
+    llmjudge_result.check()
+"""
+
+SKIPIF = """
+import pytest
+from pytest_llmjudge import Judge
+
+
+@pytest.mark.skipif(False, reason="a condition that happens to be false")
+@pytest.mark.llmjudge(dataset="cases.jsonl", judges=[Judge(name="m", model="stub-model")])
+def test_eval(llmjudge_result):
+    llmjudge_result.check()
+"""
+
+SKIPPED = SKIPIF.replace("skipif(False, ", "skip(")
+
+TWO_DATASETS = """
+import pytest
+from pytest_llmjudge import Judge
+
+
+@pytest.mark.llmjudge(datasets=["cases.jsonl", "more.jsonl"],
+                      judges=[Judge(name="m", model="stub-model")])
+def test_eval(llmjudge_result):
+    llmjudge_result.check()
+"""
+
+
+@pytest.fixture
+def timed(chat_project):  # type: ignore[no-untyped-def]
+    chat_project.pytester.makeconftest(TIMING)
+    return chat_project
+
+
+def first_setup(project) -> float:  # type: ignore[no-untyped-def]
+    at: float = json.loads((project.path / "setup.json").read_text())
+    return at
+
+
+def test_requests_start_before_the_first_item(timed, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3, xfailed=3)
+    server = timed.server
+    assert server.count == 6
+    assert server.last_request_at < first_setup(timed)  # every request, during the late start
+
+
+def test_every_run_starts_at_the_end_of_collection(timed, pytester: pytest.Pytester) -> None:
+    timed.cases(timed.make_rows([1, 0, 1], prefix="d"), name="more")
+    pytester.makepyfile(test_eval=TWO_DATASETS)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=4, xfailed=5)
+    assert timed.server.count == 9
+    assert timed.server.last_request_at < first_setup(timed)
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [(["-x"], None), (["--maxfail", "3"], None), ([], FIXTURE_JUDGE), ([], SKIPIF)],
+    ids=["exitfirst", "maxfail", "judge-fixture", "skipif-mark"],
+)
+def test_a_run_that_may_not_ask_starts_on_its_first_item(
+    timed, pytester: pytest.Pytester, args: list[str], module: str | None
+) -> None:
+    if module is not None:
+        pytester.makepyfile(test_eval=module)
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=3, xfailed=3)
+    assert timed.server.count == 6
+    assert timed.server.first_request_at > first_setup(timed)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--collect-only"], ["--setup-plan"], ["-k", "no-such-case"]],
+    ids=["collect-only", "setup-plan", "deselected"],
+)
+def test_no_request_when_nothing_runs(timed, pytester: pytest.Pytester, args: list[str]) -> None:
+    pytester.runpytest(*args)
+    assert timed.server.count == 0
+
+
+def test_no_request_for_a_skipped_test(timed, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_eval=SKIPPED)
+    result = pytester.runpytest()
+    result.assert_outcomes(skipped=6)
+    assert timed.server.count == 0
+
+
+def test_no_request_when_a_collection_error_ends_the_session(
+    timed, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_broken="def broken(:\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert timed.server.count == 0
