@@ -50,8 +50,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture
 def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
     """The judge's verdict on this item's case (or its run vs its baseline), batched per run."""
+    from pytest_llmjudge.plugin.outcomes import report_without_traceback
     from pytest_llmjudge.plugin.results import item_result
 
+    report_without_traceback(request.node)  # a mismatch is a message, not a traceback
     return item_result(request)
 
 
@@ -59,7 +61,9 @@ def llmjudge_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResu
 def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
     """The generator's answers to this item's case, judged against its context (batched per run)."""
     from pytest_llmjudge.plugin.answers import answer_result
+    from pytest_llmjudge.plugin.outcomes import report_without_traceback
 
+    report_without_traceback(request.node)
     return answer_result(request)
 
 
