@@ -20,6 +20,7 @@ from typing import Any
 from pytest_llmjudge.calls.budget import Budget, estimate_tokens, is_budget_cause
 from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_key
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
+from pytest_llmjudge.calls.loop import pause
 from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse, is_model_backend
 from pytest_llmjudge.calls.retry import RetryPolicy
 from pytest_llmjudge.calls.secrets import redact
@@ -183,7 +184,7 @@ class CallRunner:
             delay = context.policy.delay(error, attempt)
             self.stats.retries += 1
             log.debug("llmjudge: %s: %s; retry %d in %.2fs", self.label, message, attempt, delay)
-            await context.sleep(delay)
+            await pause(delay, context.sleep)  # the batch's other cases go on meanwhile
 
     def notes(self, dataset: str) -> list[str]:
         """Summary lines for this batch: cache use, a halt, an exhausted budget."""

@@ -14,6 +14,15 @@ def fail_first(n: int, status: int = 503) -> Any:
     return fail
 
 
+def fail_case(case: int, status: int = 503) -> Any:
+    """Fail every request about one case (a backing-off case frees its place for the next)."""
+
+    def fail(index: int, body: dict[str, Any]) -> int | None:
+        return status if f"Document number {case}." in str(body["messages"]) else None
+
+    return fail
+
+
 def test_5xx_are_retried_by_default(chat_project, pytester: pytest.Pytester) -> None:
     chat_project.server.fail = fail_first(2)
     result = pytester.runpytest("--llmjudge-concurrency", "1", "--llmjudge-report", "r.json")
@@ -27,7 +36,7 @@ def test_5xx_are_retried_by_default(chat_project, pytester: pytest.Pytester) -> 
 
 @pytest.mark.parametrize("how", ["cli", "ini"])
 def test_retries_setting(chat_project, pytester: pytest.Pytester, how: str) -> None:
-    chat_project.server.fail = fail_first(2)
+    chat_project.server.fail = fail_case(1)
     args = ["--llmjudge-concurrency", "1", "--llmjudge-report", "r.json"]
     if how == "cli":
         args += ["--llmjudge-retries", "2"]
