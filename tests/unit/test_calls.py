@@ -387,3 +387,34 @@ def test_answers_the_cache_cannot_store_keep_their_verdicts_and_get_a_note(
         "judge small on data: 3 answers could not be stored in the response cache: "
         "IntegrityError: NOT NULL constraint failed: responses.owner"
     )
+
+
+def test_a_batch_renders_and_hashes_each_request_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    identity = MistralBackend.request_identity
+
+    def counted(self: MistralBackend, case: Case) -> dict[str, Any]:
+        seen.append(case.id)
+        return identity(self, case)
+
+    monkeypatch.setattr(MistralBackend, "request_identity", counted)
+    settings = Settings(calls=CallSettings(cache_dir=tmp_path / "cache"))
+    context = CallContext(settings)
+    backend = MistralBackend(JUDGE, settings)
+    runner = CallRunner(backend, context, JUDGE.name)
+    batch = cases(3)
+
+    async def go() -> dict[str, Verdict]:
+        try:
+            runner.prefetch(batch)  # the batch's cache lookup, then its calls
+            return await judge_batch(backend, batch, 2, judge_one=runner.judge)
+        finally:
+            await backend.aclose()
+
+    with mock([reply(200, json=completion())] * 3):
+        verdicts = asyncio.run(go())
+    context.close()
+    assert [v.prediction for v in verdicts.values()] == [1, 1, 1]
+    assert sorted(seen) == ["c0", "c1", "c2"]

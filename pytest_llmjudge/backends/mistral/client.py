@@ -12,7 +12,7 @@ itself is off: in aiohttp 3.14 it sends every request through two worker-thread 
 lookup and a ~/.netrc read), which doubled the client's CPU per call on the bench's loop, and a
 ~/.netrc entry for the host would clash with our Authorization header. The TLS context is built
 when a session is, so SSL_CERT_FILE / SSL_CERT_DIR set by then are honoured (aiohttp's default
-context is built once, at import).
+context is built once, at import); a session to an http server builds none.
 """
 
 from __future__ import annotations
@@ -120,7 +120,9 @@ class MistralClient:
         if session is None or session.closed:
             for old in [k for k in self._sessions if k.is_closed()]:
                 del self._sessions[old], self._closers[old]
-            connector = aiohttp.TCPConnector(limit=max(self._pool, 100), ssl=_ssl_context())
+            # an http server needs no TLS context (building one reads the CAs: ~20 ms)
+            tls = _ssl_context() if self.base.startswith("https:") else True
+            connector = aiohttp.TCPConnector(limit=max(self._pool, 100), ssl=tls)
             session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout_s)
             )
