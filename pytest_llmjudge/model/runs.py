@@ -91,6 +91,7 @@ class JudgeRun:
     reported: set[str] = field(default_factory=set)
     baseline: BaselineSpec | None = None  # the stored baseline this run is compared with
     baseline_data: dict[str, Any] | None = None  # that baseline's snapshot, once read
+    setup_error: str | None = None  # why its judge could not be set up (every case unscored)
 
     @property
     def label(self) -> str:
@@ -104,6 +105,13 @@ class JudgeRun:
     def has_outcomes(self) -> bool:
         """Whether anything was judged (a run with nothing to score has no result)."""
         return bool(self.verdicts)
+
+    def fail_setup(self, cause: str) -> None:
+        """Its judge could not be set up: every selected case not judged yet is unscored with
+        `cause`, so the run reports it once and fails (it scored nothing)."""
+        self.setup_error = self.setup_error or cause
+        for case in self.cases:
+            self.verdicts.setdefault(case.id, Verdict.unscored(self.setup_error))
 
 
 Run = JudgeRun | GenRun  # the two kinds of run

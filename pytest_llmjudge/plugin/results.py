@@ -4,12 +4,13 @@ fixture (plugin.py) returns: a case's verdict, or a run against its baseline."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.errors import ConfigError, DatasetError
 from pytest_llmjudge.evaluation.baseline import baseline_item_id, baseline_spec
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
@@ -91,7 +92,7 @@ class CaseResult:
     """A judge's verdict on one case, as a test item sees it."""
 
     case: Case
-    judge: Judge
+    judge: Judge | None  # None when it could not be set up
     label: str
     prediction: int | None
     reason: str
@@ -137,13 +138,33 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
         )
     evals = evals_of(request.config)
     run = evals.judge_run_of(ref.run)
-    judge = _resolve_judge(request, run)
-    if isinstance(ref, BaselineRef):  # the run's baseline item
-        result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
-        return result
-    verdict = evals.verdict(ref, judge)
+    if run.setup_error is not None:  # reported once, on the run's first item
+        if isinstance(ref, BaselineRef):
+            pytest.skip(f"judge {ref.run.judge}: {run.setup_error}")
+        return _case_result(request, evals, ref, run, run.verdicts[ref.case.id])
+    problem = None
+    try:
+        judge = _resolve_judge(request, run)
+        if isinstance(ref, BaselineRef):  # the run's baseline item
+            result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
+            return result
+        verdict = evals.verdict(ref, judge)
+    except (ConfigError, DatasetError, pytest.FixtureLookupError) as exc:
+        problem = setup_problem(exc, f"judge {ref.run.judge!r}")
+    if problem is not None:  # outside the except: no chained traceback
+        run.fail_setup(problem)
+        if isinstance(ref, CaseRef):
+            run.reported.add(ref.case.id)
+        pytest.fail(f"{declared_at(request)}: {problem}", pytrace=False)
     if verdict is None:
         pytest.skip(f"judge {ref.run.judge}: {run.skipped}")
+    return _case_result(request, evals, ref, run, verdict)
+
+
+def _case_result(
+    request: pytest.FixtureRequest, evals: EvalSession, ref: CaseRef, run: JudgeRun, verdict: Any
+) -> CaseResult:
+    run.reported.add(ref.case.id)
     if junit_enabled(request.config):
         request.node.user_properties.extend(
             case_properties(
@@ -158,13 +179,32 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
         )
     return CaseResult(
         case=ref.case,
-        judge=judge,
+        judge=run.judge,
         label=ref.run.judge,
         prediction=verdict.prediction,
         reason=verdict.reason,
         error=verdict.error,
         strict=evals.settings.strict,
     )
+
+
+def setup_problem(exc: Exception, who: str) -> str:
+    """`<who> could not be set up: <what went wrong>`, in one line."""
+    if isinstance(exc, pytest.FixtureLookupError):
+        what = f"no fixture named {exc.argname!r} (name Judge objects or fixtures that return one)"
+    else:
+        what = str(exc).removeprefix(f"{who}: ")
+    return f"{who} could not be set up: {what}"
+
+
+def declared_at(request: pytest.FixtureRequest) -> str:
+    """file:line of the marked test function (its first decorator)."""
+    code = request.function.__code__
+    try:
+        where = Path(code.co_filename).relative_to(request.config.rootpath)
+    except ValueError:
+        where = Path(code.co_filename)
+    return f"{where}:{code.co_firstlineno}"
 
 
 def junit_enabled(config: pytest.Config) -> bool:

@@ -131,4 +131,8 @@ def test_unknown_judge_fixture_errors(project, pytester: pytest.Pytester) -> Non
     pytester.makepyfile(test_bad=MODULE.format(judges='["no_such_judge"]'))
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*fixture 'no_such_judge' not found*"])
+    result.stdout.fnmatch_lines(
+        [
+            "test_bad.py:*: judge 'no_such_judge' could not be set up: no fixture named 'no_such_judge'*"
+        ]
+    )
