@@ -8,9 +8,9 @@ judge starts its batch, and items take the verdicts as they arrive, as they did.
 A run starts early only when its items are sure to ask for their verdicts: not on a
 pytest-xdist worker (it batches what the controller has queued on it, plugin/xdist.py), not
 when nothing will run (--collect-only, --setup-plan, collection errors that end the session),
-not under -x / --maxfail (an earlier failure may end the session before the run's items), and
-not when an item of the run carries a skip, skipif or xfail mark (its set-up may never ask). Such
-runs start on their first item, as before.
+not under -x / --maxfail / --stepwise (an earlier failure may end the session before the run's
+items), and not when an item of the run carries a skip, skipif or xfail mark (its set-up may
+never ask). Such runs start on their first item, as before.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def start_collected_runs(session: pytest.Session, evals: EvalSession) -> None:
         or option.collectonly
         or getattr(option, "setupplan", False)
         or getattr(option, "maxfail", 0)
+        or getattr(option, "stepwise", False)
         or (session.testsfailed and not getattr(option, "continue_on_collection_errors", False))
     ):
         return

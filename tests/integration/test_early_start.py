@@ -97,8 +97,14 @@ def test_every_run_starts_at_the_end_of_collection(timed, pytester: pytest.Pytes
 
 @pytest.mark.parametrize(
     ("args", "module"),
-    [(["-x"], None), (["--maxfail", "3"], None), ([], FIXTURE_JUDGE), ([], SKIPIF)],
-    ids=["exitfirst", "maxfail", "judge-fixture", "skipif-mark"],
+    [
+        (["-x"], None),
+        (["--maxfail", "3"], None),
+        (["--stepwise", "-p", "cacheprovider"], None),
+        ([], FIXTURE_JUDGE),
+        ([], SKIPIF),
+    ],
+    ids=["exitfirst", "maxfail", "stepwise", "judge-fixture", "skipif-mark"],
 )
 def test_a_run_that_may_not_ask_starts_on_its_first_item(
     timed, pytester: pytest.Pytester, args: list[str], module: str | None
