@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
 import pytest
 
-# The run loop starts 0.3 s late, and the first item's set-up is timed (time.time()), so that
+# The run loop starts 0.5 s late, and the first item's set-up is timed (time.time()), so that
 # requests sent at the end of collection come before it and requests sent by an item after it.
 TIMING = """
 import json, time
@@ -19,7 +21,7 @@ OUT = Path(__file__).with_name("setup.json")
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session):
-    time.sleep(0.3)
+    time.sleep(0.5)
 
 
 def pytest_runtest_setup(item):
@@ -81,18 +83,25 @@ def first_setup(project) -> float:  # type: ignore[no-untyped-def]
 def test_requests_start_before_the_first_item(timed, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     result.assert_outcomes(passed=3, xfailed=3)
-    server = timed.server
-    assert server.count == 6
-    assert server.last_request_at < first_setup(timed)  # every request, during the late start
+    assert timed.server.count == 6
+    assert timed.server.first_request_at < first_setup(timed)  # during the late start
 
 
 def test_every_run_starts_at_the_end_of_collection(timed, pytester: pytest.Pytester) -> None:
-    timed.cases(timed.make_rows([1, 0, 1], prefix="d"), name="more")
+    rows = [{**row, "premise": f"Other document {row['id']}."} for row in timed.make_rows([1, 0])]
+    timed.cases(rows, name="more")
     pytester.makepyfile(test_eval=TWO_DATASETS)
+    first: dict[str, float] = {}
+
+    def seen(index: int, body: dict[str, Any]) -> None:  # each run's first request, when
+        run = "more" if "Other document" in str(body["messages"]) else "cases"
+        first.setdefault(run, time.time())
+
+    timed.server.fail = seen
     result = pytester.runpytest()
-    result.assert_outcomes(passed=4, xfailed=5)
-    assert timed.server.count == 9
-    assert timed.server.last_request_at < first_setup(timed)
+    result.assert_outcomes(passed=4, xfailed=4)
+    assert timed.server.count == 8
+    assert max(first.values()) < first_setup(timed)
 
 
 @pytest.mark.parametrize(
