@@ -277,7 +277,7 @@ def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext
     lines = []
     total_requests = total_tokens = 0
     for run in runs:
-        judge = run.judge_ref
+        judge = run.judge or run.judge_ref  # a fixture's judge once an item has resolved it
         if not isinstance(judge, Judge) or judge.backend not in MODEL_BACKENDS or not run.cases:
             continue
         backend = create_backend(judge, settings)

@@ -112,9 +112,11 @@ class EvalSession:
         """Stop the batch loop (after the batches in flight) and close the cache."""
         self.services.close()
 
-    def estimate(self) -> list[str]:
-        """The requests and tokens the selected cases will cost, one line per model judge's run."""
-        judge_runs = [r for r in self.runs.values() if isinstance(r, JudgeRun)]
+    def estimate(self, keys: Iterable[Key] | None = None) -> list[str]:
+        """The requests and tokens the selected cases will cost, one line per model judge's run
+        (of the runs of `keys`, else of all)."""
+        runs = self.runs.values() if keys is None else [self.runs[k] for k in keys]
+        judge_runs = [r for r in runs if isinstance(r, JudgeRun)]
         return estimate_lines(judge_runs, self.settings, self.services.calls)
 
     def budget_exhausted(self) -> bool:

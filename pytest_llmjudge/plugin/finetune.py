@@ -13,24 +13,8 @@ from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneMissing
 from pytest_llmjudge.finetune.tuner import FineTuner
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.paths import declaring_dir
+from pytest_llmjudge.plugin.outputs import line_writer
 from pytest_llmjudge.plugin.state import settings_of
-
-
-def _emitter(config: pytest.Config) -> Callable[[str], None] | None:
-    """Write progress lines straight to the terminal, past output capturing."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None:
-        return None
-
-    def emit(line: str) -> None:
-        if capture is None:
-            reporter.write_line(line)
-            return
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
-
-    return emit
 
 
 def finetune_function(request: pytest.FixtureRequest) -> Callable[..., Judge]:
@@ -42,7 +26,7 @@ def finetune_function(request: pytest.FixtureRequest) -> Callable[..., Judge]:
         settings.finetune,
         settings.artifacts_dir,
         settings.rootdir,
-        emit=_emitter(config),
+        emit=line_writer(config),
         run_id=str(workerinput.get("testrunuid") or uuid.uuid4().hex),
     )
 

@@ -78,6 +78,19 @@ def progress_factory(config: pytest.Config) -> ProgressFactory:
     return start
 
 
+def line_writer(config: pytest.Config, prefix: str = "") -> Callable[[str], None]:
+    """Writes whole lines to pytest's terminal past output capturing (batch status, fine-tune
+    progress, estimates); nothing on an xdist worker or without a terminal."""
+
+    def write(text: str) -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or hasattr(config, "workerinput"):
+            return
+        _Terminal(reporter, config.pluginmanager.get_plugin("capturemanager")).line(prefix + text)
+
+    return write
+
+
 class _Terminal:
     """Writes to pytest's terminal past output capturing (batches run inside a test's setup)."""
 

@@ -20,6 +20,7 @@ from pytest_llmjudge.outputs.junit import case_properties
 from pytest_llmjudge.plugin.collect import load_dataset, marker_spec, missing_reason, skipped_params
 from pytest_llmjudge.plugin.judge_marker import MarkerSpec, judge_label, parse_marker
 from pytest_llmjudge.plugin.markers import MARKER
+from pytest_llmjudge.plugin.outputs import line_writer
 from pytest_llmjudge.plugin.state import evals_of
 
 if TYPE_CHECKING:
@@ -145,6 +146,10 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
     problem = None
     try:
         judge = _resolve_judge(request, run)
+        if run.judge is None and not isinstance(run.judge_ref, Judge):  # a fixture's judge
+            run.judge = judge  # known now: its run's estimate, before its batch starts
+            for line in evals.estimate([run.key]):
+                line_writer(request.config, "llmjudge estimate: ")(line)
         if isinstance(ref, BaselineRef):  # the run's baseline item
             result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
             return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -76,14 +75,6 @@ def resolve_scale(config: pytest.Config) -> ScaleSettings:
 
 def status_writer(config: pytest.Config) -> Callable[[str], None]:
     """Writes a Batch API job's progress lines to the terminal, past output capturing."""
+    from pytest_llmjudge.plugin.outputs import line_writer
 
-    def write(line: str) -> None:
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None or hasattr(config, "workerinput"):
-            return
-        capture = config.pluginmanager.get_plugin("capturemanager")
-        with capture.global_and_fixture_disabled() if capture else nullcontext():
-            reporter.ensure_newline()
-            reporter.write_line(f"llmjudge batch: {line}")
-
-    return write
+    return line_writer(config, "llmjudge batch: ")
