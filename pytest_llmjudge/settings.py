@@ -28,6 +28,8 @@ class CallSettings:
         cache_dir: folder of the response cache (None: no cache, e.g. outside pytest).
         max_requests: stop issuing requests after this many (None: no budget).
         max_tokens: stop issuing requests once this many tokens are used (None: no budget).
+        ledger: the budget's ledger file that the pytest-xdist workers of a run share (None:
+            the budget is counted in this process).
     """
 
     retries: int = 5
@@ -37,6 +39,7 @@ class CallSettings:
     cache_dir: Path | None = None
     max_requests: int | None = None
     max_tokens: int | None = None
+    ledger: Path | None = None
 
 
 GateOn = Literal["point", "lower-bound"]

@@ -1,13 +1,42 @@
-"""The request and token budget of a session, and the estimate printed before a run."""
+"""The budget of a session, its ledger, and the estimate printed before a run.
+
+A budget limits quantities that requests use: requests and tokens (money would be one more
+`Quantity`, and so one more pair of columns in the ledger). What was used and what is reserved
+by requests in flight is kept in a ledger: in memory for a serial run, or, for the pytest-xdist
+workers of one run, in one small SQLite file that each reservation updates in a transaction of
+its own (`BEGIN IMMEDIATE`), so that all workers together send exactly the budget's requests.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-REQUEST_BUDGET = "request budget of {n} reached"
-TOKEN_BUDGET = "token budget of {n} reached"
-BUDGET_MARK = "budget of "
+if TYPE_CHECKING:
+    import sqlite3
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """Something a request uses that a budget may limit.
+
+    Attributes:
+        name: its name in the ledger (columns `<name>_used` and `<name>_reserved`).
+        refusal: the cause of a case not sent once its limit is reached (`{n}`: the limit).
+    """
+
+    name: str
+    refusal: str
+
+
+REQUESTS = Quantity("requests", "request budget of {n} reached")
+TOKENS = Quantity("tokens", "token budget of {n} reached")
+QUANTITIES = (REQUESTS, TOKENS)
+
+Amounts = Mapping[str, int]
 
 
 def estimate_tokens(identity: Mapping[str, Any]) -> int:
@@ -18,42 +47,215 @@ def estimate_tokens(identity: Mapping[str, Any]) -> int:
 
 def is_budget_cause(error: str | None) -> bool:
     """Whether an unscored case's cause is an exhausted budget."""
-    return error is not None and BUDGET_MARK in error and error.endswith("reached")
+    return budget_cause(error) is not None
+
+
+def budget_cause(error: str | None) -> str | None:
+    """The budget refusal in an unscored cause (`request budget of 100 reached`), also when the
+    cause quotes it (`no answer to judge: ...`); None when the cause is not a budget."""
+    if error is None or not error.endswith("reached"):
+        return None
+    for quantity in QUANTITIES:
+        start = error.find(quantity.refusal.split("{n}")[0])
+        if start >= 0:
+            return error[start:]
+    return None
+
+
+class Ledger(Protocol):
+    """What the requests of a session used, and what those in flight reserved."""
+
+    def reserve(self, amounts: Amounts, limits: Mapping[str, int | None]) -> str | None:
+        """Reserve `amounts`, unless a quantity's limit is reached: then its name."""
+
+    def settle(self, reserved: Amounts, used: Amounts) -> None:
+        """Release what a finished request reserved, and count what it used."""
+
+    def totals(self) -> dict[str, tuple[int, int]]:
+        """Per quantity: (used, reserved)."""
+
+    def close(self) -> None:
+        """Release the ledger's resources."""
+
+
+def _over(totals: Mapping[str, tuple[int, int]], limits: Mapping[str, int | None]) -> str | None:
+    """The first quantity whose used and reserved amounts reach its limit."""
+    for name, limit in limits.items():
+        if limit is not None and sum(totals[name]) >= limit:
+            return name
+    return None
+
+
+class MemoryLedger:
+    """The ledger of one process (a serial run): two counters per quantity."""
+
+    def __init__(self) -> None:
+        self.used = {q.name: 0 for q in QUANTITIES}
+        self.reserved = {q.name: 0 for q in QUANTITIES}
+
+    def reserve(self, amounts: Amounts, limits: Mapping[str, int | None]) -> str | None:
+        refused = _over(self.totals(), limits)
+        if refused is None:
+            for name, amount in amounts.items():
+                self.reserved[name] += amount
+        return refused
+
+    def settle(self, reserved: Amounts, used: Amounts) -> None:
+        for name, amount in reserved.items():
+            self.reserved[name] -= amount
+        for name, amount in used.items():
+            self.used[name] += amount
+
+    def totals(self) -> dict[str, tuple[int, int]]:
+        return {name: (self.used[name], self.reserved[name]) for name in self.used}
+
+    def close(self) -> None:
+        pass
+
+
+_COLUMNS = [f"{q.name}_{part}" for q in QUANTITIES for part in ("used", "reserved")]
+
+
+def create_ledger(path: Path) -> None:
+    """Create an empty shared ledger at `path` (before the processes that share it start)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        columns = ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in _COLUMNS)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, {columns})")
+        db.execute("INSERT OR IGNORE INTO ledger (id) VALUES (1)")
+    db.close()
+
+
+class SharedLedger:
+    """A ledger that the processes of one run share: one row of a SQLite file.
+
+    A reservation reads and updates the row in one `BEGIN IMMEDIATE` transaction (the file's
+    write lock), so that two processes cannot both take the last request of a budget. The file
+    lives only as long as its run, so it is written without fsync.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            import sqlite3
+
+            db = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA synchronous=OFF")
+            self._db = db
+        return self._db
+
+    def reserve(self, amounts: Amounts, limits: Mapping[str, int | None]) -> str | None:
+        with self._lock:
+            db = self._connection()
+            refused = _over(self._read(db), limits)  # a spent budget needs no write lock
+            if refused is not None:
+                return refused
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                refused = _over(self._read(db), limits)
+                if refused is None and amounts:
+                    sets = ", ".join(f"{n}_reserved = {n}_reserved + ?" for n in amounts)
+                    db.execute(f"UPDATE ledger SET {sets} WHERE id = 1", list(amounts.values()))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return refused
+
+    def settle(self, reserved: Amounts, used: Amounts) -> None:
+        changes = [(f"{n}_reserved", -a) for n, a in reserved.items()]
+        changes += [(f"{n}_used", a) for n, a in used.items()]
+        sets = ", ".join(f"{column} = {column} + ?" for column, _ in changes)
+        with self._lock:  # one statement: atomic on its own
+            self._connection().execute(
+                f"UPDATE ledger SET {sets} WHERE id = 1", [a for _, a in changes]
+            )
+
+    def totals(self) -> dict[str, tuple[int, int]]:
+        with self._lock:
+            return self._read(self._connection())
+
+    @staticmethod
+    def _read(db: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+        row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger WHERE id = 1").fetchone()
+        return {q.name: (row[2 * i], row[2 * i + 1]) for i, q in enumerate(QUANTITIES)}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class Budget:
-    """Counts the requests and tokens of a session; refuses requests once a limit is reached.
+    """The limits of a session on requests and tokens; refuses requests once one is reached.
 
     In-flight requests count with their estimate until their real token count is known, so that
-    concurrent requests cannot overshoot the token budget by much.
+    concurrent requests cannot overshoot the token budget by much. A request counts when it is
+    reserved, before it is sent: a retry is one more request.
+
+    Args:
+        max_requests: the request budget (None: none).
+        max_tokens: the token budget (None: none).
+        ledger: the shared ledger file of a pytest-xdist run (None: this process's memory).
     """
 
-    def __init__(self, max_requests: int | None = None, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        max_requests: int | None = None,
+        max_tokens: int | None = None,
+        ledger: Path | None = None,
+    ) -> None:
         self.max_requests = max_requests
         self.max_tokens = max_tokens
-        self.requests = 0
-        self.tokens = 0
-        self._reserved = 0
+        self.limits = {REQUESTS.name: max_requests, TOKENS.name: max_tokens}
+        limited = any(limit is not None for limit in self.limits.values())
+        self.ledger: Ledger = (
+            SharedLedger(ledger) if ledger is not None and limited else MemoryLedger()
+        )
         self.refused = 0
 
     def reserve(self, estimate: int) -> str | None:
         """Count one request about to be sent; or the reason it may not be sent."""
-        if self.max_requests is not None and self.requests >= self.max_requests:
-            self.refused += 1
-            return REQUEST_BUDGET.format(n=self.max_requests)
-        if self.max_tokens is not None and self.tokens + self._reserved >= self.max_tokens:
-            self.refused += 1
-            return TOKEN_BUDGET.format(n=self.max_tokens)
-        self.requests += 1
-        self._reserved += estimate
-        return None
+        refused = self.ledger.reserve(self._amounts(estimate), self.limits)
+        if refused is None:
+            return None
+        self.refused += 1
+        quantity = next(q for q in QUANTITIES if q.name == refused)
+        return quantity.refusal.format(n=self.limits[refused])
 
     def settle(self, estimate: int, tokens: int | None) -> None:
         """A request reserved with `estimate` finished, using `tokens` (None: unknown)."""
-        self._reserved -= estimate
-        self.tokens += tokens if tokens is not None else 0
+        used = {REQUESTS.name: 1, TOKENS.name: tokens if tokens is not None else 0}
+        self.ledger.settle(self._amounts(estimate), used)
+
+    @staticmethod
+    def _amounts(estimate: int) -> dict[str, int]:
+        return {REQUESTS.name: 1, TOKENS.name: estimate}
+
+    @property
+    def requests(self) -> int:
+        """Requests sent or in flight (in every process sharing the ledger)."""
+        return sum(self.ledger.totals()[REQUESTS.name])
+
+    @property
+    def tokens(self) -> int:
+        """Tokens used by the requests that finished."""
+        return self.ledger.totals()[TOKENS.name][0]
 
     @property
     def exhausted(self) -> bool:
-        """Whether a request was refused for lack of budget."""
+        """Whether this process refused a request for lack of budget."""
         return self.refused > 0
+
+    def close(self) -> None:
+        """Close the ledger (a shared one's file stays for the other processes)."""
+        self.ledger.close()

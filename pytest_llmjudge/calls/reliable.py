@@ -43,7 +43,7 @@ class CallContext:
         self.mode = calls.cache
         use_cache = calls.cache_dir is not None and calls.cache != "off"
         self.cache = ResponseCache(calls.cache_dir) if use_cache and calls.cache_dir else None
-        self.budget = Budget(calls.max_requests, calls.max_tokens)
+        self.budget = Budget(calls.max_requests, calls.max_tokens, calls.ledger)
         self.policy = RetryPolicy(tries=calls.retries)
         self.sleep = sleep
         self.halts: dict[tuple[str, str], CallError] = {}  # (server, model or "") -> cause
@@ -70,9 +70,10 @@ class CallContext:
         return self.cache.present(keys)
 
     def close(self) -> None:
-        """Close the cache file."""
+        """Close the cache file and the budget's ledger."""
         if self.cache is not None:
             self.cache.close()
+        self.budget.close()
 
 
 @dataclass
@@ -198,7 +199,8 @@ class CallRunner:
             await pause(delay, context.sleep)  # the batch's other cases go on meanwhile
 
     def notes(self, dataset: str) -> list[str]:
-        """Summary lines for this batch: cache use, a halt, an exhausted budget."""
+        """Summary lines for this batch: cache use, a halt (an exhausted budget is said once
+        per run, with the run's outcomes: see outputs/report.py)."""
         s, context = self.stats, self.context
         where = f"judge {self.label} on {dataset}"
         notes = []
@@ -228,16 +230,6 @@ class CallRunner:
                     f"further requests were sent; {s.causes['halt']} cases unscored"
                 )
                 break
-        if s.causes.get("budget"):
-            budget = context.budget
-            limit = (
-                f"request budget of {budget.max_requests}"
-                if budget.max_requests is not None and budget.requests >= budget.max_requests
-                else f"token budget of {budget.max_tokens}"
-            )
-            notes.append(
-                f"FAILED budget: {where}: {limit} reached; {s.causes['budget']} cases unscored"
-            )
         if s.causes.get("not cached"):
             notes.append(f"{where}: {s.causes['not cached']} cases not in the cache (replay)")
         return [redact(n) for n in notes]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pytest_llmjudge.calls.budget import budget_cause
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.runs import JudgeRun
+from pytest_llmjudge.outputs.formatting import plural
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
@@ -147,3 +150,21 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
     for run in evals.skipped_runs("judge"):
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
     yield from gen_summary_lines(evals)
+    yield from budget_lines(evals)
+
+
+def budget_lines(evals: EvalSession) -> Iterator[str]:
+    """One `FAILED budget` line per run whose budget ran out, with how many of its cases (a
+    generator run's answers) it left unscored: counted from the run's outcomes, so that under
+    pytest-xdist it is one line for every worker's batches."""
+    for run in evals.runs.values():
+        if isinstance(run, JudgeRun):
+            where, unit = f"judge {run.key.judge} on {run.key.dataset}", "case"
+        else:
+            key = run.key
+            where = f"generator {key.generator} at {key.point} on {key.dataset}"
+            unit = "answer"
+        causes = Counter(budget_cause(verdict.error) for verdict in run.verdicts.values())
+        for cause, count in causes.items():
+            if cause is not None:
+                yield f"FAILED budget: {where}: {cause}; {plural(count, unit)} unscored"

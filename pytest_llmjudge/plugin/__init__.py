@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_llmjudge.plugin.gcfreeze import freeze, thaw
+from pytest_llmjudge.plugin.ledger import remove_ledger
 from pytest_llmjudge.plugin.markers import GEN_MARKER, GEN_MARKER_HELP, MARKER, MARKER_HELP
 from pytest_llmjudge.plugin.options import add_options, resolve_settings
 from pytest_llmjudge.plugin.outputs import output_notes
@@ -159,6 +160,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     thaw(config)  # after pytest's unconfigure-time gc pass; its cleanup pass then scans all
+    remove_ledger(config)  # the xdist controller's shared budget ledger, after its workers
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: the workers of a run share one budget ledger."""
+    from pytest_llmjudge.plugin.ledger import configure_node
+
+    configure_node(node)
 
 
 @pytest.hookimpl(optionalhook=True)

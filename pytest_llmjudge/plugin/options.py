@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import pytest
 
 from pytest_llmjudge.plugin.finetune_options import add_finetune_options, resolve_finetune
+from pytest_llmjudge.plugin.ledger import worker_ledger
 from pytest_llmjudge.plugin.outputs import add_output_options, resolve_outputs
 from pytest_llmjudge.plugin.scale_options import add_scale_options, resolve_scale
 from pytest_llmjudge.scoring.thresholds import parse_threshold, parse_tolerance
@@ -138,6 +139,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
             cache_dir=root / pick("llmjudge_cache_dir", "llmjudge_cache_dir", str),
             max_requests=pick("llmjudge_max_requests", "llmjudge_max_requests", _budget),
             max_tokens=pick("llmjudge_max_tokens", "llmjudge_max_tokens", _budget),
+            ledger=worker_ledger(config),  # a pytest-xdist worker's shared budget
         ),
         gates=resolve_gates(config, pick),
         artifacts_dir=root / config.getini("llmjudge_artifacts"),

@@ -135,7 +135,14 @@ def test_request_budget_leaves_answers_unscored_and_fails_the_session(
         "--llmjudge-max-requests", "6", "--llmjudge-report", "report.json", "-p", "no:randomly"
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["FAILED budget: judge mgen@t1.2-p0.8-k40 on gen: *"])
+    result.stdout.fnmatch_lines(  # one line per run, with the answers each left unscored
+        [
+            "FAILED budget: generator mgen at t0.3-p0.8-k40 on gen: request budget of 6 reached; "
+            "2 answers unscored",
+            "FAILED budget: generator mgen at t1.2-p0.8-k40 on gen: request budget of 6 reached; "
+            "4 answers unscored",
+        ]
+    )
     report = project.report()
     assert report["passed"] is False and report["calls"]["budget_exhausted"] is True
     unscored = sum(r["metrics"]["unscored"] for r in report["generator_runs"])
