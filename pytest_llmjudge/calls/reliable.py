@@ -118,8 +118,8 @@ class CallRunner:
 
     async def judge(self, case: Case) -> Verdict:
         """The verdict on `case`: from the cache, else from the server (never raises CallError)."""
-        self.stats.cases += 1
         verdict = _scrub(await self._judge(case))
+        self.stats.cases += 1  # once judged: a case cancelled in flight is not counted
         if verdict.error is not None:
             halts = {h.message for h in self.context.halts.values()}
             self.stats.causes[_cause_kind(verdict.error, halts)] += 1

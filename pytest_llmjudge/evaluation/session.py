@@ -39,6 +39,7 @@ class EvalSession:
         self.settings = settings
         self.runs: dict[Key, Run] = {}
         self.results: list[RunResult] = []
+        self.interrupted = False  # Ctrl-C or SIGTERM: the session does not pass
         self.services = Services(settings)
         self._judging = Judging(self.services)
         self._generating = Generating(self.services)
@@ -106,6 +107,7 @@ class EvalSession:
 
     def cancel(self) -> None:
         """Cancel the batches in flight (an interrupted session); their answers so far stay."""
+        self.interrupted = True
         self.services.streams.cancel()
 
     def close(self) -> None:
@@ -132,7 +134,7 @@ class EvalSession:
             if run.has_outcomes()
         ]
         passed = all(r.passed for r in self.results) and not self.budget_exhausted()
-        return 0 if passed else 1
+        return 0 if passed and not self.interrupted else 1
 
     def compare(self, run: JudgeRun) -> Comparison | None:
         """A judge run compared with its stored baseline (None when it has none)."""

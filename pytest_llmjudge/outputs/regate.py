@@ -142,6 +142,7 @@ def regate(
     if not isinstance(report.get("runs"), list):
         raise RegateError("not a pytest-llmjudge JSON report: no 'runs' list")
     evals = EvalSession(settings)
+    evals.interrupted = bool(report.get("interrupted"))  # its runs hold only the cases judged
     for data in report["runs"]:
         run = _run(data, keep_thresholds)
         baseline = _pick_baseline(data, baselines) if baselines else data.get("baseline_snapshot")

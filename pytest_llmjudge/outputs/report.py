@@ -65,7 +65,10 @@ def run_dict(result: RunResult) -> dict[str, Any]:
 def report_dict(evals: EvalSession) -> dict[str, Any]:
     """The whole JSON report."""
     return {
-        "passed": all(r.passed for r in evals.results) and not evals.budget_exhausted(),
+        "passed": all(r.passed for r in evals.results)
+        and not evals.budget_exhausted()
+        and not evals.interrupted,
+        "interrupted": evals.interrupted,  # Ctrl-C or SIGTERM: the runs hold the cases judged
         "calls": {  # model calls: how many answers came from the cache; a budget that ran out
             "cached": sum(1 for r in evals.judge_results for _, v in r.judged_cases() if v.cached),
             "budget_exhausted": evals.budget_exhausted(),
@@ -144,6 +147,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         yield from comparison_lines(
             r.run.key.judge, r.run.key.dataset, r.comparison, r.comparison_error
         )
+    yield from interrupted_lines(evals)
     for run in evals.runs.values():
         if isinstance(run, JudgeRun):
             yield from run.notes
@@ -151,6 +155,21 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
     yield from gen_summary_lines(evals)
     yield from budget_lines(evals)
+
+
+def interrupted_lines(evals: EvalSession) -> Iterator[str]:
+    """An interrupted session: how far each judge run got (one line when all were done)."""
+    if not evals.interrupted:
+        return
+    short = [(r, len(r.judged_cases())) for r in evals.judge_results]
+    short = [(r, judged) for r, judged in short if judged < len(r.run.cases)]
+    for r, judged in short:
+        yield (
+            f"FAILED interrupted: judge {r.run.key.judge} on {r.run.key.dataset}: "
+            f"{judged} of {plural(len(r.run.cases), 'case')} judged"
+        )
+    if not short:
+        yield "FAILED interrupted: the session was interrupted, so it does not pass"
 
 
 def budget_lines(evals: EvalSession) -> Iterator[str]:

@@ -19,6 +19,7 @@ from pytest_llmjudge.plugin.ledger import remove_ledger
 from pytest_llmjudge.plugin.markers import GEN_MARKER, GEN_MARKER_HELP, MARKER, MARKER_HELP
 from pytest_llmjudge.plugin.options import add_options, resolve_settings
 from pytest_llmjudge.plugin.outputs import output_notes
+from pytest_llmjudge.plugin.signals import restore_sigterm
 from pytest_llmjudge.plugin.state import SETTINGS_KEY, evals_of, settings_of, started
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     thaw(config)  # after pytest's unconfigure-time gc pass; its cleanup pass then scans all
     remove_ledger(config)  # the xdist controller's shared budget ledger, after its workers
+    restore_sigterm(config)
 
 
 @pytest.hookimpl(optionalhook=True)

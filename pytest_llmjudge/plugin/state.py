@@ -32,6 +32,7 @@ def evals_of(config: pytest.Config) -> EvalSession:
         from pytest_llmjudge.evaluation.session import EvalSession
         from pytest_llmjudge.plugin.outputs import progress_factory
         from pytest_llmjudge.plugin.scale_options import status_writer
+        from pytest_llmjudge.plugin.signals import handle_sigterm
         from pytest_llmjudge.plugin.xdist import scheduled_cases
 
         evals = EvalSession(settings_of(config))
@@ -40,6 +41,7 @@ def evals_of(config: pytest.Config) -> EvalSession:
         services.status_line = status_writer(config)
         services.scheduled = scheduled_cases(config)  # None unless a pytest-xdist worker
         config.stash[SESSION_KEY] = evals
+        handle_sigterm(config)  # SIGTERM now ends the session as Ctrl-C does, with its report
     return evals
 
 

@@ -1,9 +1,13 @@
 """Nothing is lost on interruption: a run killed part-way keeps the answers it got, and the next
-run asks the server only for the rest. pytest runs in a subprocess against a slow ChatServer."""
+run asks the server only for the rest; a run interrupted by Ctrl-C or SIGTERM writes its report,
+marked interrupted and failed, with counts that agree. pytest runs in a subprocess against a
+slow ChatServer."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -32,25 +36,36 @@ def cached_rows(folder: Path) -> int:
         return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
-def test_a_killed_run_keeps_its_answers(chat_project: Any, sig: signal.Signals) -> None:
-    project, server = chat_project, chat_project.server
-    project.cases(project.make_rows([1, 0] * (N // 2)))
-    server.latency = 0.05
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    command += ["--llmjudge-concurrency", "4"]
+COMMAND = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+COMMAND += ["--llmjudge-concurrency", "4"]
+SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
 
-    env = child_env()
+
+def interrupt(project: Any, sig: signal.Signals, *args: str) -> str:
+    """Run pytest on the project's N cases, send it `sig` after a third of them; its output."""
+    project.cases(project.make_rows([1, 0] * (N // 2)))
+    project.server.latency = 0.05
     child = subprocess.Popen(
-        command, cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*COMMAND, *args],
+        cwd=project.path,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 120  # a guard against a hang, not a timing assertion
-    while server.count < N // 3 and child.poll() is None and time.monotonic() < deadline:
+    while project.server.count < N // 3 and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert child.poll() is None, child.communicate()[0].decode()
     child.send_signal(sig)
     output = child.communicate(timeout=120)[0].decode()
     assert child.returncode != 0, output
+    return output
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=[s.name.lower() for s in SIGNALS])
+def test_a_killed_run_keeps_its_answers(chat_project: Any, sig: signal.Signals) -> None:
+    project, server = chat_project, chat_project.server
+    output = interrupt(project, sig)
 
     kept = cached_rows(project.path)
     asked = server.count
@@ -58,9 +73,58 @@ def test_a_killed_run_keeps_its_answers(chat_project: Any, sig: signal.Signals) 
     assert asked <= kept + 4  # at most the requests in flight were lost
 
     rerun = subprocess.run(
-        command, cwd=project.path, env=env, capture_output=True, text=True, check=False
+        COMMAND, cwd=project.path, env=child_env(), capture_output=True, text=True, check=False
     )
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert server.count - asked == N - kept  # only the missing cases were asked
     assert cached_rows(project.path) == N
     assert f"{N} cases, {kept} from the cache, {N - kept} requests" in rerun.stdout
+
+
+@pytest.mark.parametrize("sig", SIGNALS[:2], ids=[s.name.lower() for s in SIGNALS[:2]])
+def test_an_interrupted_run_reports_that_it_was(chat_project: Any, sig: signal.Signals) -> None:
+    output = interrupt(chat_project, sig, "--llmjudge-report", "r.json")
+
+    assert "KeyboardInterrupt" in output  # SIGTERM ends the session as Ctrl-C does
+    report = json.loads((chat_project.path / "r.json").read_text())
+    assert report["interrupted"] is True and report["passed"] is False
+    (run,) = report["runs"]
+    judged = len(run["cases"])
+    assert 0 < judged < N and run["metrics"]["n"] == judged
+    assert judged <= cached_rows(chat_project.path)  # every answer judged is kept
+    # the table, the interruption line and the batch's note count the same cases
+    table = re.search(r"^m +cases +(\d+) ", output, re.M)
+    assert table is not None and int(table.group(1)) == judged, output
+    assert f"FAILED interrupted: judge m on cases: {judged} of {N} cases judged" in output
+    note = re.search(
+        r"^judge m on cases: (\d+) cases, 0 from the cache, (\d+) requests", output, re.M
+    )
+    assert note is not None and int(note.group(1)) == judged, output
+    assert int(note.group(2)) == chat_project.server.count  # requests: what reached the server
+
+
+PROBE = """
+import signal
+from pathlib import Path
+
+
+def test_probe():
+    Path("handler.txt").write_text(getattr(signal.getsignal(signal.SIGTERM), "__name__", "-"))
+"""
+
+
+def test_sigterm_is_handled_only_while_a_session_evaluates(
+    project: Any, pytester: pytest.Pytester
+) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    if before is not signal.SIG_DFL:
+        pytest.skip("this process has a SIGTERM handler of its own, which the plugin keeps")
+    pytester.makepyfile(test_probe=PROBE)
+    pytester.runpytest().assert_outcomes(passed=1)  # nothing evaluated: pytest's own behaviour
+    assert (project.path / "handler.txt").read_text() == "-"
+
+    project.cases(project.make_rows([1, 0]))
+    project.scripted()
+    pytester.runpytest().assert_outcomes(passed=3)
+    assert (project.path / "handler.txt").read_text() == "_interrupt"
+    assert signal.getsignal(signal.SIGTERM) is before  # restored at unconfigure

@@ -164,3 +164,13 @@ def test_module_entry_point(tmp_path: Path) -> None:
     assert "FAILED gate: judge cand on news: f1 = 0.960, threshold >= 0.99" in done.stdout
     assert module_main(["nope"]) == 2
     assert module_main([]) == 2
+
+
+def test_an_interrupted_report_stays_failed(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    saved = write(tmp_path / "report.json", {**report(), "interrupted": True, "passed": False})
+    out_path = tmp_path / "again.json"
+    assert regate.main([str(saved), "--output", str(out_path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED interrupted: the session was interrupted, so it does not pass" in out
+    again = json.loads(out_path.read_text())
+    assert again["interrupted"] is True and again["passed"] is False
