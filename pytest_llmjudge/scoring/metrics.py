@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from pytest_llmjudge.scoring import agreement
 from pytest_llmjudge.scoring.stats import f1_interval, wilson_interval
 from pytest_llmjudge.settings import UnscoredPolicy
 
@@ -26,6 +27,9 @@ class Metrics(BaseModel):
         accuracy_ci, precision_ci, recall_ci: 95% Wilson intervals (over the counted cases,
             the predicted positives and the actual positives); None when undefined.
         f1_ci: 95% interval of F1 (stats.f1_interval: Wilson on TP / (TP + FP + FN)).
+        specificity, npv: TN / (TN + FP) and TN / (TN + FN), with Wilson intervals.
+        kappa, mcc, balanced_accuracy: chance-corrected agreement with the targets
+            (agreement.py), with their intervals; None when undefined (a margin is empty).
         positive: the positive class; unscored_policy: how unscored cases were counted.
     """
 
@@ -46,6 +50,16 @@ class Metrics(BaseModel):
     precision_ci: tuple[float, float] | None = None
     recall_ci: tuple[float, float] | None = None
     f1_ci: tuple[float, float] | None = None
+    specificity: float | None = None
+    specificity_ci: tuple[float, float] | None = None
+    npv: float | None = None
+    npv_ci: tuple[float, float] | None = None
+    kappa: float | None = None
+    kappa_ci: tuple[float, float] | None = None
+    mcc: float | None = None
+    mcc_ci: tuple[float, float] | None = None
+    balanced_accuracy: float | None = None
+    balanced_accuracy_ci: tuple[float, float] | None = None
     positive: int = 1
     unscored_policy: UnscoredPolicy = "wrong"
 
@@ -73,6 +87,8 @@ class Metrics(BaseModel):
             "precision": self.tp + self.fp,
             "recall": self.tp + self.fn,
             "f1": self.tp + self.fp + self.fn,
+            "specificity": self.tn + self.fp,
+            "npv": self.tn + self.fn,
         }.get(name)
 
 
@@ -100,6 +116,9 @@ def compute_metrics(
     fn = sum(1 for t, p in counted if t == positive and p != positive)
     tn = len(counted) - tp - fp - fn
     correct = tp + tn
+    kappa, kappa_ci = agreement.kappa(tp, fp, tn, fn, CONFIDENCE)
+    mcc, mcc_ci = agreement.mcc(tp, fp, tn, fn, CONFIDENCE)
+    balanced, balanced_ci = agreement.balanced_accuracy(tp, fp, tn, fn, CONFIDENCE)
     return Metrics(
         n=n,
         scored=n - n_unscored,
@@ -118,6 +137,16 @@ def compute_metrics(
         precision_ci=_defined(wilson_interval(tp, tp + fp, CONFIDENCE), tp + fp),
         recall_ci=_defined(wilson_interval(tp, tp + fn, CONFIDENCE), tp + fn),
         f1_ci=_defined(f1_interval(tp, fp, fn, CONFIDENCE), tp + fp + fn),
+        specificity=_ratio(tn, tn + fp),
+        specificity_ci=_defined(wilson_interval(tn, tn + fp, CONFIDENCE), tn + fp),
+        npv=_ratio(tn, tn + fn),
+        npv_ci=_defined(wilson_interval(tn, tn + fn, CONFIDENCE), tn + fn),
+        kappa=kappa,
+        kappa_ci=kappa_ci,
+        mcc=mcc,
+        mcc_ci=mcc_ci,
+        balanced_accuracy=balanced,
+        balanced_accuracy_ci=balanced_ci,
         positive=positive,
         unscored_policy=unscored,
     )
@@ -128,6 +157,11 @@ _UNDEFINED = {
     "precision": "the judge gave no positive verdict (TP + FP = 0)",
     "recall": "no case has a positive target (TP + FN = 0)",
     "f1": "no positive verdict and no positive target (TP + FP + FN = 0)",
+    "specificity": "no case has a negative target (TN + FP = 0)",
+    "npv": "the judge gave no negative verdict (TN + FN = 0)",
+    "kappa": "chance agreement is certain (every target and verdict is one label)",
+    "mcc": "a margin is empty (no verdict or no target of one label)",
+    "balanced_accuracy": "the targets hold only one label",
 }
 
 

@@ -56,7 +56,7 @@ def _check_unit(name: str, value: float) -> float:
     return result
 
 
-def _z_value(confidence: float) -> float:
+def z_value(confidence: float) -> float:
     """Two-sided standard-normal critical value for ``confidence`` (1.959964 for 0.95)."""
     return NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
 
@@ -71,7 +71,7 @@ def wilson_interval_proportion(p: float, n: int, confidence: float = 0.95) -> tu
     n = _check_count("n", n)
     if n == 0:
         return (0.0, 1.0)
-    z = _z_value(confidence)
+    z = z_value(confidence)
     z2_n = z * z / n
     denominator = 1.0 + z2_n
     centre = (p + z2_n / 2.0) / denominator

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 from pytest_llmjudge.errors import ConfigError, unknown
 
-JUDGE_METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored", "scored", "n")
+JUDGE_METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored", "scored", "n") + (
+    "kappa",
+    "mcc",
+    "balanced_accuracy",
+    "specificity",
+    "npv",
+)
 # metrics of a generator run (generation/metrics.py); "hallucination_rate<=0.1" gates from above
 GENERATOR_METRICS = (
     "hallucination_rate",
@@ -28,6 +34,7 @@ METRICS = tuple(dict.fromkeys(JUDGE_METRICS + GENERATOR_METRICS))
 # metrics that are shares of the cases: a bound on them lies between 0 and 1
 RATE_METRICS = frozenset(
     ("accuracy", "precision", "recall", "f1", "coverage")
+    + ("balanced_accuracy", "specificity", "npv")
     + ("hallucination_rate", "faithfulness", "relevancy")
 )
 # metrics a candidate is compared on against its baseline (comparison.py)
