@@ -97,10 +97,12 @@ class OutputSettings:
         html_path: the self-contained HTML report (None: none).
         weave_project: the W&B Weave project ('entity/project' or 'project') runs are logged
             to as evaluations (None: weave is never imported).
+        columns: the judge metrics the terminal table shows (each with its interval).
     """
 
     html_path: Path | None = None
     weave_project: str | None = None
+    columns: tuple[str, ...] = ("accuracy", "precision", "recall", "f1")
 
 
 Transport = Literal["http", "sdk"]

@@ -19,6 +19,7 @@ from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
+from pytest_llmjudge.scoring.metrics import Metrics
 
 
 def run_dict(result: RunResult) -> dict[str, Any]:
@@ -95,22 +96,19 @@ def write_report(evals: EvalSession, path: Path) -> None:
     os.replace(tmp, path)
 
 
-_HEADER = (
-    "judge",
-    "dataset",
-    "n",
-    "unscored",
-    "accuracy [95% CI]",
-    "precision [95% CI]",
-    "recall [95% CI]",
-    "f1 [95% CI]",
-    "gates",
-)
+def _cell(m: Metrics, name: str) -> str:
+    """A metric's cell: its value with its interval, n/a when undefined, a count as it is."""
+    if f"{name}_ci" in Metrics.model_fields or name == "coverage":
+        return with_interval(m.value(name), m.interval(name))
+    return str(getattr(m, name))
 
 
 def summary_lines(evals: EvalSession) -> Iterator[str]:
     """The terminal summary: one row per run, then the failed gates and skipped runs."""
-    rows = [_HEADER]
+    columns = evals.settings.outputs.columns
+    header = ("judge", "dataset", "n", "unscored")
+    header += tuple(f"{c} [95% CI]" if f"{c}_ci" in Metrics.model_fields else c for c in columns)
+    rows = [(*header, "gates")]
     for r in evals.judge_results:
         m = r.metrics
         gate_cells = threshold_cells(r)
@@ -124,15 +122,12 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
                 r.run.key.dataset,
                 str(m.n),
                 unscored,
-                with_interval(m.accuracy, m.accuracy_ci),
-                with_interval(m.precision, m.precision_ci),
-                with_interval(m.recall, m.recall_ci),
-                with_interval(m.f1, m.f1_ci),
+                *(_cell(m, c) for c in columns),
                 gates,
             )
         )
     if len(rows) > 1:
-        widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER) - 1)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()

@@ -40,7 +40,15 @@ def add_output_options(group: Any, parser: pytest.Parser) -> None:
         help="log each run to W&B Weave as an evaluation; needs pytest-llmjudge[weave] and "
         "WANDB_API_KEY (ini: llmjudge_weave)",
     )
+    group.addoption(
+        "--llmjudge-columns",
+        default=None,
+        metavar="METRIC,...",
+        help="the judge metrics of the terminal table, e.g. accuracy,f1,kappa (ini: "
+        "llmjudge_columns, default accuracy,precision,recall,f1)",
+    )
     parser.addini("llmjudge_html", "path of the HTML report", default="")
+    parser.addini("llmjudge_columns", "judge metrics of the terminal table", default="")
     parser.addini("llmjudge_weave", "W&B Weave project runs are logged to", default="")
 
 
@@ -58,7 +66,24 @@ def resolve_outputs(config: pytest.Config, root: Path) -> OutputSettings:
             raise pytest.UsageError(f"invalid llmjudge_weave = {project!r}: {exc}") from None
         if not weave_available():
             raise pytest.UsageError(MISSING_WEAVE)
-    return OutputSettings(html_path=root / html if html else None, weave_project=project or None)
+    columns = config.getoption("llmjudge_columns") or config.getini("llmjudge_columns")
+    return OutputSettings(
+        html_path=root / html if html else None,
+        weave_project=project or None,
+        columns=_columns(columns) if columns else OutputSettings.columns,
+    )
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    """The metric names of --llmjudge-columns; an unknown one is a UsageError."""
+    from pytest_llmjudge.errors import unknown
+    from pytest_llmjudge.scoring.thresholds import JUDGE_METRICS
+
+    names = tuple(n.strip() for n in text.replace(" ", ",").split(",") if n.strip())
+    for name in names:
+        if name not in JUDGE_METRICS:
+            raise pytest.UsageError(f"llmjudge_columns: {unknown('metric', name, JUDGE_METRICS)}")
+    return names
 
 
 def progress_factory(config: pytest.Config) -> ProgressFactory:

@@ -5,8 +5,8 @@ statistic is undefined (a margin with no case), never 0.
 - kappa: (p_o - p_e) / (1 - p_e). Its interval maps the Wilson interval of the observed
   agreement p_o through that formula, with the chance agreement p_e fixed at its observed value
   (conditional on the margins), which stays inside [-1, 1] and is sane at p_o = 0 or 1.
-- MCC: the phi correlation of verdict and target; its interval is a percentile bootstrap of the
-  confusion matrix (2,000 multinomial resamples, seeded: Fisher's z under-covers for 0/1 data).
+- MCC: the phi correlation of verdict and target. With the margins fixed it is linear in p_o
+  too, so its interval maps the same Wilson interval (Fisher's z under-covers for 0/1 data).
 - balanced accuracy: the mean of recall and specificity; its interval averages their Wilson
   bounds (conservative: at least as wide as needed).
 """
@@ -14,15 +14,10 @@ statistic is undefined (a margin with no case), never 0.
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import numpy as np
 
 from pytest_llmjudge.scoring.stats import wilson_interval
 
 Interval = tuple[float, float]
-_RESAMPLES = 2000
-_SEED = 20261202
 
 
 def kappa(
@@ -45,25 +40,18 @@ def mcc(
     tp: int, fp: int, tn: int, fn: int, confidence: float = 0.95
 ) -> tuple[float | None, Interval | None]:
     """Matthews' correlation coefficient and its interval (None, None when a margin is empty)."""
-    value = _mcc(np.array([tp]), np.array([fp]), np.array([tn]), np.array([fn]))[0]
-    if math.isnan(value):
+    a, b, c, d = tp + fp, tp + fn, tn + fp, tn + fn  # predicted and true positives, negatives
+    if a * b * c * d == 0:
         return None, None
     n = tp + fp + tn + fn
-    rng = np.random.default_rng(_SEED)  # seeded: the same counts give the same interval
-    cells = rng.multinomial(n, np.array([tp, fp, tn, fn]) / n, size=_RESAMPLES)
-    resampled = _mcc(cells[:, 0], cells[:, 1], cells[:, 2], cells[:, 3])
-    resampled = resampled[~np.isnan(resampled)]
-    tail = (1.0 - confidence) / 2 * 100
-    low, high = np.percentile(resampled, [tail, 100 - tail]) if resampled.size else (-1.0, 1.0)
-    return float(value), (float(low), float(high))
+    scale = math.sqrt(a * b * c * d)
 
+    def at(observed: float) -> float:  # MCC as the observed agreement p_o, margins fixed
+        positives = (n * observed - n + a + b) / 2
+        return max(-1.0, min(1.0, (n * positives - a * b) / scale))
 
-def _mcc(tp: Any, fp: Any, tn: Any, fn: Any) -> Any:
-    """MCC of arrays of counts, NaN where a margin is empty."""
-    tp, fp, tn, fn = (np.asarray(x, dtype=float) for x in (tp, fp, tn, fn))
-    denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, (tp * tn - fp * fn) / denominator, np.nan)
+    low, high = wilson_interval(tp + tn, n, confidence)
+    return (n * tp - a * b) / scale, (at(low), at(high))
 
 
 def balanced_accuracy(
