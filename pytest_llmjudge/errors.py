@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from pytest_llmjudge.secrets import redact, redact_optional
+
 
 class LLMJudgeError(Exception):
     """Base class of the plugin's errors."""
@@ -32,8 +34,8 @@ class CallError(LLMJudgeError):
         status: the HTTP status, or None for a timeout or connection error.
         retry_after: seconds the server asked to wait (Retry-After), when it said.
         permanent: whether retrying cannot help (401, 403, 404, 422, ...).
-        message: the cause, secrets scrubbed.
-        raw: the raw response body, when there is one worth keeping.
+        message: the cause, secrets masked (here: whoever raises one need not).
+        raw: the raw response body, when there is one worth keeping (masked too).
     """
 
     PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 422})
@@ -50,9 +52,9 @@ class CallError(LLMJudgeError):
         self.status = status
         self.retry_after = retry_after
         self.permanent = (status in self.PERMANENT_STATUSES) if permanent is None else permanent
-        self.message = message
-        self.raw = raw
-        super().__init__(message)
+        self.message = redact(message)
+        self.raw = redact_optional(raw)
+        super().__init__(self.message)
 
     @property
     def halts(self) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.secrets import redact
 
 FILE_NAME = "responses.sqlite3"
 BUSY_TIMEOUT_S = 60.0

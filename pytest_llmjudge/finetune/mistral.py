@@ -14,11 +14,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError, ConfigError
 from pytest_llmjudge.finetune.progress import WANDB_KEY_ENV, Progress
 from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneFailed, FineTuneSpec, Records
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.secrets import redact
 
 if TYPE_CHECKING:  # imported when a job runs: the plugin imports this module at start-up
     from pytest_llmjudge.backends.mistral.client import MistralClient

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from pytest_llmjudge.model.gen_dataset import GenCase, GenDataset
 from pytest_llmjudge.model.generator import Generator, Sampling
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.thresholds import Threshold
+from pytest_llmjudge.secrets import redact
 
 Relevancy = str | Judge | None  # "lexical", "judge", a Judge, a fixture name, or None (off)
 
@@ -57,6 +58,8 @@ class Answer(BaseModel):
         text: the answer (None when generation failed). error: why it failed.
         tokens: tokens of the answer, when known. latency_s: seconds it took.
         cached: whether it came from the response cache.
+
+    Its texts are masked of secrets as it is made, as a Verdict's are.
     """
 
     id: str
@@ -67,6 +70,11 @@ class Answer(BaseModel):
     tokens: int | None = None
     latency_s: float = 0.0
     cached: bool = False
+
+    @field_validator("text", "error")
+    @classmethod
+    def _masked(cls, text: str | None) -> str | None:
+        return redact(text) if text else text
 
     def cause(self, verdict: Verdict | None) -> str | None:
         """Why the answer has no label: the judge's error, else the generation's (None: none)."""

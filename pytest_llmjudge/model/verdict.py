@@ -6,7 +6,9 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from pytest_llmjudge.secrets import redact
 
 _FENCE = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.DOTALL)
 _TRUE = {1, "1", "true", "yes", "consistent"}
@@ -15,6 +17,9 @@ _FALSE = {0, "0", "false", "no", "inconsistent"}
 
 class Verdict(BaseModel):
     """What a judge said about a case; `prediction` is None when the case is unscored.
+
+    Its texts (reason, error, raw) are masked of secrets as a verdict is made, whatever made it
+    (a server or a model may echo the API key).
 
     Attributes:
         prediction: 1 (consistent), 0 (inconsistent) or None (unscored).
@@ -37,6 +42,11 @@ class Verdict(BaseModel):
     latency_s: float = 0.0
     tokens: int | None = None
     cached: bool = False
+
+    @field_validator("reason", "error", "raw")
+    @classmethod
+    def _masked(cls, text: str | None) -> str | None:
+        return redact(text) if text else text
 
     @property
     def scored(self) -> bool:

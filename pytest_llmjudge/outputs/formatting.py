@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pytest_llmjudge import secrets
 from pytest_llmjudge.scoring.gating import with_interval
 
 
@@ -53,8 +54,9 @@ def limit(gate: Mapping[str, Any]) -> str:
 
 
 def clip(text: str, most: int) -> str:
-    """`text`, cut to at most `most` characters (the last one an ellipsis) when longer."""
-    return text if len(text) <= most else text[: most - 1] + "…"
+    """`text` with secrets masked, then cut to at most `most` characters (the last one an
+    ellipsis) when longer."""
+    return secrets.clip(text, max(0, most - 1), "…") if len(text) > most else secrets.redact(text)
 
 
 def plural(count: int, noun: str) -> str:

@@ -21,6 +21,7 @@ from pytest_llmjudge.outputs.formatting import (
     number,
     with_ci,
 )
+from pytest_llmjudge.secrets import redact
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_MISMATCHES = 10  # listed per run under the table; the rest are in the JSON/HTML reports
@@ -242,8 +243,9 @@ def _flagged(runs: Sequence[Mapping[str, Any]]) -> tuple[str, str, list[Any]]:
 
 
 def append_step_summary(path: Path, report: Mapping[str, Any]) -> bool:
-    """Append the summary of `report` to the job-summary file; False when there was nothing."""
-    text = "\n".join(summary_lines(report))
+    """Append the summary of `report` to the job-summary file (secrets masked); False when
+    there was nothing."""
+    text = redact("\n".join(summary_lines(report)))
     if not text:
         return False
     with path.open("a", encoding="utf-8") as f:

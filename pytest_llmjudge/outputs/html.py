@@ -15,7 +15,6 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.outputs import html_generators
 from pytest_llmjudge.outputs.formatting import plural, with_ci
 from pytest_llmjudge.outputs.html_parts import (
@@ -31,6 +30,7 @@ from pytest_llmjudge.outputs.html_parts import (
     text,
     unscored_note,
 )
+from pytest_llmjudge.secrets import redact
 
 if TYPE_CHECKING:
     from pytest_llmjudge.evaluation.session import EvalSession

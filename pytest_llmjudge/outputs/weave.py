@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_llmjudge.calls.secrets import redact
+from pytest_llmjudge.secrets import clip_line, redact
 
 EXTRA_HINT = "pip install 'pytest-llmjudge[weave]'"
 MISSING_WEAVE = f"--llmjudge-weave needs the weave package: {EXTRA_HINT}"
@@ -205,8 +205,7 @@ def log_in_subprocess(
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(redact(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    return clip_line(text, limit - 3)  # masked before it is cut
 
 
 def _main() -> int:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_llmjudge.backends.mistral.wire import (
     DEFAULT_SERVER_URL,
-    MISSING_KEY,
     RESPONSE_FORMAT,
     api_key,
     base_url,
+    key_problem,
 )
 from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.errors import CallError
@@ -44,7 +44,7 @@ class MistralBackend:
         self.transport = settings.scale.transport
 
     def unavailable(self) -> str | None:
-        return None if self._key else MISSING_KEY
+        return key_problem(self._key)
 
     @property
     def judge_spec(self) -> Judge:

@@ -28,10 +28,10 @@ from pytest_llmjudge.calls.budget import estimate_tokens
 from pytest_llmjudge.calls.cache import CachedResponse, request_key
 from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.calls.reliable import CallContext
-from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.secrets import redact
 from pytest_llmjudge.settings import Settings
 
 TERMINAL = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
@@ -83,7 +83,7 @@ def line_response(line: dict[str, Any]) -> ModelResponse:
     if error:
         message = error.get("message") if isinstance(error, dict) else error
         code = f" (HTTP {status})" if isinstance(status, int) and status != 200 else ""
-        raise CallError(redact(f"batch line failed{code}: {short(str(message))}"), status=status)
+        raise CallError(f"batch line failed{code}: {short(str(message))}", status=status)
     if not isinstance(status, int):
         raise CallError("batch line without a response", permanent=True)
     body = response.get("body")
@@ -216,7 +216,7 @@ class BatchJob:
             response = line_response(line)
         except CallError as exc:
             self.context.budget.settle(self._estimates[case.id], None)
-            return Verdict.unscored(redact(exc.message), raw=exc.raw)
+            return Verdict.unscored(exc.message, raw=exc.raw)
         self.context.budget.settle(self._estimates[case.id], response.tokens)
         cache = self.context.cache
         if cache is not None and self.context.mode != "off":
@@ -229,7 +229,7 @@ class BatchJob:
     def _fail(self, outcome: BatchOutcome, cases: Sequence[Case], cause: str) -> BatchOutcome:
         for case in cases:
             self.context.budget.settle(self._estimates[case.id], None)
-            outcome.verdicts[case.id] = Verdict.unscored(redact(cause))
+            outcome.verdicts[case.id] = Verdict.unscored(cause)  # a Verdict masks its texts
         self.on_status(cause)
         return outcome
 

@@ -18,7 +18,6 @@ from pytest_llmjudge.backends.mistral.wire import (
 )
 from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.calls.retry import parse_retry_after
-from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError
 
 
@@ -63,15 +62,15 @@ class SDKChat:
         try:
             response = await self._sdk().chat.complete_async(**params)
         except ResponseValidationError as exc:  # a 2xx whose body is not a chat completion
-            raise CallError(
-                redact(f"invalid response (HTTP {exc.status_code}): {short(exc.message)}"),
+            raise CallError(  # masked by CallError (short() masks before it cuts)
+                f"invalid response (HTTP {exc.status_code}): {short(exc.message)}",
                 status=exc.status_code,
                 permanent=True,
-                raw=redact(short(exc.body)),
+                raw=short(exc.body),
             ) from None
         except MistralError as exc:
             raise CallError(
-                redact(http_error(exc.status_code, exc.body, exc.headers)),
+                http_error(exc.status_code, exc.body, exc.headers),
                 status=exc.status_code,
                 retry_after=parse_retry_after(header(exc.headers, "retry-after")),
             ) from None

@@ -14,14 +14,15 @@ from typing import Any
 
 from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.calls.retry import parse_retry_after
-from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.secrets import clip_line
 from pytest_llmjudge.settings import Settings
 
 API_KEY_ENV = "MISTRAL_API_KEY"
 SERVER_URL_ENV = "MISTRAL_SERVER_URL"
 MISSING_KEY = f"{API_KEY_ENV} is not set: set it in the environment to run Mistral judges"
+BAD_KEY = f"{API_KEY_ENV} has whitespace or control characters inside it: set it to the key alone"
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
 CHAT_PATH = "/v1/chat/completions"
 RESPONSE_FORMAT = {"type": "json_object"}
@@ -40,6 +41,16 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 def api_key() -> str | None:
     """The API key: MISTRAL_API_KEY, surrounding whitespace (a pasted newline) stripped."""
     return (os.environ.get(API_KEY_ENV) or "").strip() or None
+
+
+def key_problem(key: str | None) -> str | None:
+    """Why `key` cannot be sent (missing, or whitespace or control characters inside it, which
+    no HTTP header may carry), or None."""
+    if not key:
+        return MISSING_KEY
+    if any(c.isspace() or not c.isprintable() for c in key):
+        return BAD_KEY
+    return None
 
 
 def server_url(judge: Judge, settings: Settings) -> str | None:
@@ -84,14 +95,14 @@ def transport_error(
     if timed_out and not str(exc) and timeout_s is not None:
         return CallError(f"request timed out after {timeout_s:g}s")
     what = "timed out" if timed_out else "failed"
-    return CallError(redact(f"request {what}: {type(exc).__name__}: {exc}"))
+    return CallError(f"request {what}: {type(exc).__name__}: {exc}")  # masked by CallError
 
 
 def status_error(status: int, content: bytes, headers: Any) -> CallError:
     """The CallError of an HTTP error status (4XX/5XX), with Retry-After when the server sent it."""
     text = content.decode("utf-8", errors="replace")
     return CallError(
-        redact(http_error(status, text, headers)),
+        http_error(status, text, headers),
         status=status,
         retry_after=parse_retry_after(header(headers, "retry-after")),
     )
@@ -112,10 +123,10 @@ def read_completion(status: int, headers: Any, content: bytes) -> ModelResponse:
         problem = f"not JSON: {exc}"
     if problem is not None:  # a 2xx whose body is not a chat completion
         raise CallError(
-            redact(f"invalid response (HTTP {status}): {INVALID}: {problem}"),
+            f"invalid response (HTTP {status}): {INVALID}: {problem}",
             status=status,
             permanent=True,
-            raw=redact(short(text)),
+            raw=short(text),
         )
     usage = data["usage"]
     tokens = usage.get("total_tokens") if isinstance(usage.get("total_tokens"), int) else None
@@ -158,9 +169,9 @@ def http_error(status: int, body: str, headers: Any) -> str:
 
 
 def short(body: str, limit: int = 300) -> str:
-    """`body` on one line, cut to `limit` characters."""
-    body = " ".join(body.split())
-    return body if len(body) <= limit else body[:limit] + "..."
+    """`body` on one line, secrets masked, then cut to `limit` characters (a key the body
+    echoes across the cut is masked whole)."""
+    return clip_line(body, limit)
 
 
 def header(headers: Any, name: str) -> str | None:
