@@ -30,6 +30,8 @@ class CallSettings:
         max_tokens: stop issuing requests once this many tokens are used (None: no budget).
         ledger: the budget's ledger file that the pytest-xdist workers of a run share (None:
             the budget is counted in this process).
+        max_answer_chars: a model answer longer than this is unscored with its cause and kept
+            cut (calls/answer_limit.py).
     """
 
     retries: int = 5
@@ -40,6 +42,7 @@ class CallSettings:
     max_requests: int | None = None
     max_tokens: int | None = None
     ledger: Path | None = None
+    max_answer_chars: int = 20_000
 
 
 GateOn = Literal["point", "lower-bound"]

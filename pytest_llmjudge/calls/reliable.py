@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_llmjudge.calls.answer_limit import answer_verdict, fit, fits_now
 from pytest_llmjudge.calls.budget import Budget, estimate_tokens, is_budget_cause
 from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_key
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
@@ -127,14 +128,15 @@ class CallRunner:
 
     async def _judge(self, case: Case) -> Verdict:
         context, backend = self.context, self.backend
+        limit = context.settings.calls.max_answer_chars  # a longer answer is kept cut
         identity, key = self._request(case)
         self._requests.pop(case.id, None)
         cache = context.cache
         if cache is not None and context.mode in ("use", "replay"):
             hit = cache.get(key)
-            if hit is not None:
+            if hit is not None and (context.mode == "replay" or fits_now(hit.text, limit)):
                 self.stats.cached += 1
-                verdict = backend.parse(ModelResponse(hit.text, hit.tokens))
+                verdict = answer_verdict(backend, ModelResponse(hit.text, hit.tokens), limit)
                 return verdict.model_copy(update={"cached": True})
         if context.mode == "replay":
             return Verdict.unscored(NOT_IN_CACHE)
@@ -158,7 +160,7 @@ class CallRunner:
                     started = time.perf_counter()
                     try:
                         async with asyncio.timeout(context.settings.timeout_s):
-                            response = await backend.call(case)
+                            response = fit(await backend.call(case), limit)
                     except TimeoutError:
                         raise CallError(
                             f"request timed out after {context.settings.timeout_s:g}s"
@@ -179,7 +181,7 @@ class CallRunner:
                     await cache.store(
                         key, backend.name, model, CachedResponse(response.text, tokens)
                     )
-                verdict = backend.parse(response)
+                verdict = answer_verdict(backend, response, limit)
                 return verdict.model_copy(update={"latency_s": latency, "tokens": tokens})
             finally:
                 context.budget.settle(estimate, tokens)

@@ -140,6 +140,9 @@ def resolve_settings(config: pytest.Config) -> Settings:
             max_requests=pick("llmjudge_max_requests", "llmjudge_max_requests", _budget),
             max_tokens=pick("llmjudge_max_tokens", "llmjudge_max_tokens", _budget),
             ledger=worker_ledger(config),  # a pytest-xdist worker's shared budget
+            max_answer_chars=pick(
+                "llmjudge_max_answer_chars", "llmjudge_max_answer_chars", _positive_int
+            ),
         ),
         gates=resolve_gates(config, pick),
         artifacts_dir=root / config.getini("llmjudge_artifacts"),
@@ -227,6 +230,14 @@ def add_call_options(group: Any) -> None:
         help="stop issuing model requests once N tokens are used; the rest are unscored and the "
         "run fails (ini: llmjudge_max_tokens)",
     )
+    group.addoption(
+        "--llmjudge-max-answer-chars",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="a model answer longer than N characters is unscored and kept cut "
+        "(ini: llmjudge_max_answer_chars, default 20000)",
+    )
 
 
 def add_call_inis(parser: pytest.Parser) -> None:
@@ -238,6 +249,9 @@ def add_call_inis(parser: pytest.Parser) -> None:
     parser.addini("llmjudge_cache_dir", "folder of the response cache", default=".llmjudge/cache")
     parser.addini("llmjudge_max_requests", "request budget of a session (empty: none)", default="")
     parser.addini("llmjudge_max_tokens", "token budget of a session (empty: none)", default="")
+    parser.addini(
+        "llmjudge_max_answer_chars", "longest model answer kept, in characters", default="20000"
+    )
 
 
 def _optional(convert: Callable[[Any], T]) -> Callable[[Any], T | None]:

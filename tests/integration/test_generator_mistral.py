@@ -167,3 +167,25 @@ def test_relevancy_rated_by_the_judge_with_the_relevancy_prompt(
     assert run["relevancy_by"] == "judge"
     assert run["metrics"]["relevancy"] == 0.75  # the Rome answer is rated off the question
     assert {a["id"]: a["relevancy"] for a in run["answers"]}["g1#1"] == 0.0
+
+
+def test_a_generated_answer_over_the_limit_is_unscored_with_its_cause_not_judged(
+    project: Any, server: ChatServer
+) -> None:
+    def long_for_tower_2(messages: list[dict[str, Any]]) -> str:
+        answer = respond(messages)
+        return answer + " And so on." * 1000 if answer.startswith("Tower number 2 ") else answer
+
+    server.responder = long_for_tower_2
+    project.pytester.runpytest(
+        "--llmjudge-report", "report.json", "--llmjudge-max-answer-chars", "500"
+    )
+    report = project.report("report.json")
+    answers = [a for run in report["generator_runs"] for a in run["answers"]]
+    long = [a for a in answers if a["case"] == "g2"]
+    assert len(long) == 2 and all(a["answer"] is None for a in long)
+    chars = len("Tower number 2 was built.") + len(" And so on.") * 1000
+    cause = f"no answer to judge: answer too long: {chars} characters, limit 500"
+    assert {a["error"] for a in long} == {cause}
+    judged = [r.body for r in server.requests if r.body["model"] == "stub-judge"]
+    assert not any("And so on." in str(body["messages"]) for body in judged)

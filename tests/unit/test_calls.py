@@ -415,3 +415,30 @@ def test_a_batch_renders_and_hashes_each_request_once(
     context.close()
     assert [v.prediction for v in verdicts.values()] == [1, 1, 1]
     assert sorted(seen) == ["c0", "c1", "c2"]
+
+
+def test_an_answer_over_the_limit_is_unscored_and_kept_cut(tmp_path: Path) -> None:
+    long = json.dumps({"reason": "y" * 5000, "consistency": 1})
+    with mock([reply(200, json=completion(long))]):
+        out = run(tmp_path, max_answer_chars=1000)
+    verdict = out.verdicts["c0"]
+    assert verdict.error == f"answer too long: {len(long)} characters, limit 1000"
+    assert verdict.raw == long[:1000] and verdict.tokens == 40
+    with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as db:
+        [(stored,)] = db.execute("SELECT text FROM responses").fetchall()
+    assert len(stored) < 1100  # the cache holds the cut answer, and says so
+    replayed = run(tmp_path, cache="replay", max_answer_chars=1000).verdicts["c0"]
+    assert replayed.cached and replayed.error == verdict.error and replayed.raw == verdict.raw
+    smaller = run(tmp_path, cache="replay", max_answer_chars=500).verdicts["c0"]
+    assert smaller.error == verdict.error  # it was cut at 1000: the cause it was stored with
+
+
+def test_a_cut_answer_is_asked_for_again_under_a_limit_it_fits(tmp_path: Path) -> None:
+    long = json.dumps({"reason": "y" * 5000, "consistency": 1})
+    with mock([reply(200, json=completion(long))] * 2) as route:
+        run(tmp_path, max_answer_chars=1000)
+        again = run(tmp_path, max_answer_chars=10_000).verdicts["c0"]
+    assert route.call_count == 2 and again.prediction == 1 and not again.cached
+    shorter = run(tmp_path, cache="replay", max_answer_chars=1000).verdicts["c0"]
+    assert shorter.error == f"answer too long: {len(long)} characters, limit 1000"
+    assert shorter.raw is not None and len(shorter.raw) == 1000  # stored whole, shown cut

@@ -24,6 +24,7 @@ from typing import Any
 
 from pytest_llmjudge.backends.mistral.client import MistralClient
 from pytest_llmjudge.backends.mistral.wire import CHAT_PATH, base_url, read_completion, short
+from pytest_llmjudge.calls.answer_limit import answer_verdict, fit
 from pytest_llmjudge.calls.budget import estimate_tokens
 from pytest_llmjudge.calls.cache import CachedResponse, request_key
 from pytest_llmjudge.calls.protocol import ModelResponse
@@ -212,8 +213,9 @@ class BatchJob:
         if line is None:
             self.context.budget.settle(self._estimates[case.id], None)
             return Verdict.unscored(f"{missing}: no result for this case")
+        limit = self.context.settings.calls.max_answer_chars
         try:
-            response = line_response(line)
+            response = fit(line_response(line), limit)  # a longer answer is kept cut
         except CallError as exc:
             self.context.budget.settle(self._estimates[case.id], None)
             return Verdict.unscored(exc.message, raw=exc.raw)
@@ -223,7 +225,7 @@ class BatchJob:
             key = request_key(self.backend.request_identity(case))
             cached = CachedResponse(response.text, response.tokens)
             cache.put(key, self.backend.name, self.model, cached)
-        verdict: Verdict = self.backend.parse(response)
+        verdict: Verdict = answer_verdict(self.backend, response, limit)
         return verdict.model_copy(update={"tokens": response.tokens})
 
     def _fail(self, outcome: BatchOutcome, cases: Sequence[Case], cause: str) -> BatchOutcome:
