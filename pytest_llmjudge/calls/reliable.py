@@ -20,6 +20,7 @@ from typing import Any
 from pytest_llmjudge.calls.answer_limit import answer_verdict, fit, fits_now
 from pytest_llmjudge.calls.budget import Budget, estimate_tokens, is_budget_cause
 from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_key
+from pytest_llmjudge.calls.health import ServerHealth
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
 from pytest_llmjudge.calls.loop import pause
 from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse, is_model_backend
@@ -48,6 +49,7 @@ class CallContext:
         self.policy = RetryPolicy(tries=calls.retries)
         self.sleep = sleep
         self.halts: dict[tuple[str, str], CallError] = {}  # (server, model or "") -> cause
+        self.health = ServerHealth()  # a server that stops answering halts too
         self._adaptive: dict[str, AdaptiveLimiter] = {}
         self._rates: dict[str, RateLimiter] = {}
 
@@ -172,6 +174,7 @@ class CallRunner:
                         raise
                     latency = time.perf_counter() - started
                     limiter.on_success()
+                    context.health.answered(self._server)
                     tokens = response.tokens
             except CallError as exc:
                 error = exc
@@ -186,6 +189,10 @@ class CallRunner:
             finally:
                 context.budget.settle(estimate, tokens)
             message = redact(error.message)
+            down = context.health.failed(self._server, error, attempt)
+            if down is not None and halt_keys[0] not in context.halts:  # dead or hanging
+                context.halts[halt_keys[0]] = down
+                log.warning("llmjudge: judge %s: %s; no further requests", self.label, down.message)
             if error.halts:
                 scope = halt_keys[0] if error.status in (401, 403) else halt_keys[1]
                 if scope not in context.halts:
@@ -228,7 +235,8 @@ class CallRunner:
         for (server, _), error in context.halts.items():
             if server == self._server and s.causes.get("halt"):
                 notes.append(
-                    f"judge {self.label}: {error.message}: a permanent error, so no "
+                    f"judge {self.label}: {error.message}: "
+                    f"{'a permanent error' if error.status else 'the server is down'}, so no "
                     f"further requests were sent; {s.causes['halt']} cases unscored"
                 )
                 break

@@ -442,3 +442,14 @@ def test_a_cut_answer_is_asked_for_again_under_a_limit_it_fits(tmp_path: Path) -
     shorter = run(tmp_path, cache="replay", max_answer_chars=1000).verdicts["c0"]
     assert shorter.error == f"answer too long: {len(long)} characters, limit 1000"
     assert shorter.raw is not None and len(shorter.raw) == 1000  # stored whole, shown cut
+
+
+def test_a_server_that_drops_every_connection_is_given_up_at_once(tmp_path: Path) -> None:
+    with mock([HANGUP] * 100) as route:
+        out = run(tmp_path, n=20, concurrency=2, retries=5)
+    errors = [out.verdicts[f"c{i}"].error or "" for i in range(20)]
+    assert route.call_count < 10  # not 20 cases x 5 tries
+    assert sum(e.startswith("not sent: the judge stopped after ") for e in errors) >= 15
+    assert any("connection failures or timeouts in a row" in e for e in errors)
+    [note] = [n for n in out.notes if "the server is down" in n]
+    assert note.startswith("judge small: ") and note.endswith(" cases unscored")
