@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from pytest_llmjudge.scoring.policies import GateOn, UnscoredPolicy
 from pytest_llmjudge.scoring.thresholds import Threshold
 
 if TYPE_CHECKING:
     from pytest_llmjudge.scoring.thresholds import Tolerance
 
-UnscoredPolicy = Literal["wrong", "exclude"]
 CacheMode = Literal["use", "refresh", "off", "replay"]
 CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "off", "replay")
 
@@ -43,10 +43,6 @@ class CallSettings:
     max_tokens: int | None = None
     ledger: Path | None = None
     max_answer_chars: int = 20_000
-
-
-GateOn = Literal["point", "lower-bound"]
-GATE_ON_CHOICES: tuple[GateOn, ...] = ("point", "lower-bound")
 
 
 @dataclass(frozen=True)

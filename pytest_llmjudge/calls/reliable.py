@@ -23,7 +23,7 @@ from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_k
 from pytest_llmjudge.calls.health import ServerHealth
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
 from pytest_llmjudge.calls.loop import pause
-from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse, is_model_backend
+from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse
 from pytest_llmjudge.calls.retry import RetryPolicy
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError
@@ -264,48 +264,3 @@ def _scrub(verdict: Verdict) -> Verdict:
 
 def _raw(error: CallError) -> str | None:
     return redact(error.raw) if error.raw is not None else None
-
-
-# backends whose judges call a model server; only these are estimated before a run (creating
-# any other backend may be costly: the local one trains when created)
-MODEL_BACKENDS = ("mistral",)
-
-
-def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext) -> list[str]:
-    """One line per run of a model judge: its cases, cached answers, requests and tokens."""
-    from pytest_llmjudge.backends import create_backend
-    from pytest_llmjudge.model.judge import Judge
-
-    lines = []
-    total_requests = total_tokens = 0
-    for run in runs:
-        judge = run.judge or run.judge_ref  # a fixture's judge once an item has resolved it
-        if not isinstance(judge, Judge) or judge.backend not in MODEL_BACKENDS or not run.cases:
-            continue
-        backend = create_backend(judge, settings)
-        if not is_model_backend(backend):
-            continue
-        identities = [backend.request_identity(case) for case in run.cases]  # type: ignore[attr-defined]
-        keys = [request_key(identity) for identity in identities]
-        cached = context.cached_keys(keys)
-        todo = [i for i, k in zip(identities, keys, strict=True) if k not in cached]
-        requests = 0 if context.mode == "replay" else len(todo)
-        tokens = 0 if context.mode == "replay" else sum(estimate_tokens(i) for i in todo)
-        total_requests += requests
-        total_tokens += tokens
-        hits = sum(1 for k in keys if k in cached)
-        lines.append(
-            f"judge {run.key.judge} on {run.key.dataset}: {len(keys)} cases, {hits} cached, "
-            f"{requests} requests, ~{tokens:,} tokens"
-        )
-    budget = context.budget
-    for limit, need, unit in (
-        (budget.max_requests, total_requests, "requests"),
-        (budget.max_tokens, total_tokens, "tokens"),
-    ):
-        if limit is not None and need > limit:
-            lines.append(
-                f"the estimate ({need:,} {unit}) exceeds the budget of {limit:,} {unit}: "
-                "cases past it will be unscored"
-            )
-    return lines

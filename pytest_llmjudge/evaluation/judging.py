@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_llmjudge.backends import create_backend
-from pytest_llmjudge.calls.reliable import MODEL_BACKENDS
-from pytest_llmjudge.evaluation.services import Services
+from pytest_llmjudge.evaluation.estimate import MODEL_BACKENDS
+from pytest_llmjudge.evaluation.services import Progress, Services
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun
 from pytest_llmjudge.model.verdict import Verdict
-from pytest_llmjudge.outputs.progress import BatchProgress
 
 
 class Judging:
@@ -136,7 +135,7 @@ class Judging:
             run.notes.extend(calls.notes(run.key.dataset))
 
     def _batch_job(
-        self, run: JudgeRun, backend: Any, cases: list[Case], progress: BatchProgress | None
+        self, run: JudgeRun, backend: Any, cases: list[Case], progress: Progress | None
     ) -> list[Case]:
         """--llmjudge-batch: judge the uncached cases in one Mistral batch job; the rest."""
         from pytest_llmjudge.backends.mistral.batch import judge_with_batch_job
@@ -156,7 +155,7 @@ class Judging:
         return [c for c in cases if c.id not in done]
 
 
-def _store(run: JudgeRun, progress: BatchProgress | None) -> Callable[[Case, Verdict], None]:
+def _store(run: JudgeRun, progress: Progress | None) -> Callable[[Case, Verdict], None]:
     def on_verdict(case: Case, verdict: Verdict) -> None:
         run.verdicts[case.id] = verdict
         if progress is not None:

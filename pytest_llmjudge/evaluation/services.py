@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pytest_llmjudge.calls.loop import Call, LoopThread, OnOutcome, run_batch
 from pytest_llmjudge.calls.protocol import Backend, is_model_backend, unavailable
 from pytest_llmjudge.calls.reliable import CallContext, CallRunner
 from pytest_llmjudge.evaluation.streaming import Streams
 from pytest_llmjudge.model.verdict import Verdict
-from pytest_llmjudge.outputs.progress import BatchProgress
 from pytest_llmjudge.settings import Settings
 
 T = TypeVar("T")
-ProgressFactory = Callable[[str, str, int], BatchProgress | None]
+
+
+class Progress(Protocol):
+    """A batch's progress display (outputs.progress.BatchProgress is the plugin's)."""
+
+    live: Callable[[str], None] | None  # None: no live line, only a final one
+
+    def update(self, verdict: Verdict) -> None: ...
+
+    def close(self) -> None: ...
+
+
+ProgressFactory = Callable[[str, str, int], Progress | None]
 
 
 @dataclass

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from pytest_llmjudge.calls.budget import is_budget_cause
-from pytest_llmjudge.calls.reliable import estimate_lines
 from pytest_llmjudge.evaluation import wire
+from pytest_llmjudge.evaluation.estimate import estimate_lines
 from pytest_llmjudge.evaluation.generating import Generating
 from pytest_llmjudge.evaluation.judging import Judging
 from pytest_llmjudge.evaluation.results import (

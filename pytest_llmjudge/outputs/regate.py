@@ -23,8 +23,9 @@ from pytest_llmjudge.model.dataset import Case, Dataset
 from pytest_llmjudge.model.runs import BaselineSpec, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.outputs.report import summary_lines, write_report
+from pytest_llmjudge.scoring.policies import GATE_ON_CHOICES
 from pytest_llmjudge.scoring.thresholds import Threshold, parse_threshold, parse_tolerance
-from pytest_llmjudge.settings import GATE_ON_CHOICES, GateSettings, Settings
+from pytest_llmjudge.settings import GateSettings, Settings
 
 _NOT_STORED = "(not stored in the report)"
 

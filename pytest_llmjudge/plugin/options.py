@@ -13,17 +13,16 @@ from pytest_llmjudge.plugin.finetune_options import add_finetune_options, resolv
 from pytest_llmjudge.plugin.ledger import worker_ledger
 from pytest_llmjudge.plugin.outputs import add_output_options, resolve_outputs
 from pytest_llmjudge.plugin.scale_options import add_scale_options, resolve_scale
+from pytest_llmjudge.scoring.policies import GATE_ON_CHOICES, UNSCORED_CHOICES
 from pytest_llmjudge.scoring.thresholds import parse_threshold, parse_tolerance
 from pytest_llmjudge.settings import (
     CACHE_MODES,
-    GATE_ON_CHOICES,
     CallSettings,
     GateSettings,
     Settings,
 )
 
 T = TypeVar("T")
-UNSCORED_CHOICES = ("wrong", "exclude")
 
 
 def add_options(parser: pytest.Parser) -> None:

@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from pytest_llmjudge.errors import LLMJudgeError
 from pytest_llmjudge.scoring.metrics import Metrics, compute_metrics
+from pytest_llmjudge.scoring.policies import UnscoredPolicy
 from pytest_llmjudge.scoring.stats import mcnemar_exact
 from pytest_llmjudge.scoring.thresholds import DELTA_METRICS, Tolerance, merge_tolerances
-from pytest_llmjudge.settings import UnscoredPolicy
 
 Verdict = Literal["better", "worse", "no significant difference"]
 _SHOWN_IDS = 10

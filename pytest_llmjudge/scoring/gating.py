@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_llmjudge.scoring.metrics import Metrics
+from pytest_llmjudge.scoring.policies import GATE_ON_CHOICES, GateOn
 from pytest_llmjudge.scoring.stats import cases_needed
 from pytest_llmjudge.scoring.thresholds import Threshold
-from pytest_llmjudge.settings import GATE_ON_CHOICES, GateOn
 
 if TYPE_CHECKING:
     from pytest_llmjudge.scoring.comparison import Comparison

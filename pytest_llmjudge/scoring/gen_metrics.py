@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from pytest_llmjudge.scoring.metrics import CONFIDENCE
+from pytest_llmjudge.scoring.policies import UnscoredPolicy
 from pytest_llmjudge.scoring.stats import wilson_interval
-from pytest_llmjudge.settings import UnscoredPolicy
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from pytest_llmjudge.scoring import agreement
+from pytest_llmjudge.scoring.policies import UnscoredPolicy
 from pytest_llmjudge.scoring.stats import f1_interval, wilson_interval
-from pytest_llmjudge.settings import UnscoredPolicy
 
 CONFIDENCE = 0.95  # level of every interval below
 
