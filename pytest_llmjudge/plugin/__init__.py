@@ -198,6 +198,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not lines:
         return
     terminalreporter.write_sep("=", "llmjudge summary")
+    from pytest_llmjudge.secrets import redact  # every summary line, masked on its way out
+
     for line in lines:
         red = line.startswith("FAILED")
-        terminalreporter.write_line(line, red=red, bold=red)
+        terminalreporter.write_line(redact(line), red=red, bold=red)

@@ -19,6 +19,7 @@ import pytest
 from pytest_llmjudge.outputs.github import append_step_summary, step_summary_path
 from pytest_llmjudge.outputs.junit import run_properties
 from pytest_llmjudge.outputs.progress import BatchProgress
+from pytest_llmjudge.secrets import clip, redact
 from pytest_llmjudge.settings import OutputSettings
 
 NOTES_KEY = pytest.StashKey[list[str]]()
@@ -131,8 +132,9 @@ class _Terminal:
             yield
 
     def _fit(self, text: str) -> str:
+        """`text` masked, then cut to the terminal's width."""
         width = shutil.get_terminal_size().columns - 1
-        return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+        return redact(text) if len(text) <= width else clip(text, max(0, width - 1), "…")
 
     def begin_live(self) -> None:
         with self._uncaptured():
@@ -152,7 +154,7 @@ class _Terminal:
     def line(self, text: str) -> None:
         with self._uncaptured():
             self._start_line()
-            self.reporter.write_line(text)
+            self.reporter.write_line(redact(text))
             self._restore_prefix()
 
     def _restore_prefix(self) -> None:
