@@ -12,18 +12,18 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_llmjudge.outputs.github import append_step_summary, step_summary_path
-from pytest_llmjudge.outputs.junit import run_properties
-from pytest_llmjudge.outputs.progress import BatchProgress
 from pytest_llmjudge.secrets import clip, redact
 from pytest_llmjudge.settings import OutputSettings
 
+if TYPE_CHECKING:  # loading the plugin loads only its options: the outputs come with a run
+    from pytest_llmjudge.outputs.progress import BatchProgress
+
 NOTES_KEY = pytest.StashKey[list[str]]()
-ProgressFactory = Callable[[str, str, int], BatchProgress | None]
+ProgressFactory = Callable[[str, str, int], "BatchProgress | None"]
 
 
 def add_output_options(group: Any, parser: pytest.Parser) -> None:
@@ -91,6 +91,8 @@ def progress_factory(config: pytest.Config) -> ProgressFactory:
     """Start a batch's progress on the terminal: a live line on a tty, else one final line."""
 
     def start(judge: str, dataset: str, total: int) -> BatchProgress | None:
+        from pytest_llmjudge.outputs.progress import BatchProgress
+
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         verbosity = config.get_verbosity()
         if reporter is None or hasattr(config, "workerinput") or verbosity < -1 or total < 1:
@@ -183,6 +185,8 @@ def finish_outputs(config: pytest.Config, evals: Any) -> None:
     notes = config.stash.setdefault(NOTES_KEY, [])
     if not evals.results and not evals.skipped_runs():
         return
+    from pytest_llmjudge.outputs.github import append_step_summary, step_summary_path
+    from pytest_llmjudge.outputs.junit import run_properties
     from pytest_llmjudge.outputs.report import report_dict
 
     outputs: OutputSettings = evals.settings.outputs
