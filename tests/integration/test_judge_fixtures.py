@@ -133,6 +133,7 @@ def test_unknown_judge_fixture_errors(project, pytester: pytest.Pytester) -> Non
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "test_bad.py:*: judge 'no_such_judge' could not be set up: no fixture named 'no_such_judge'*"
+            "test_bad.py:*: judge 'no_such_judge' could not be set up: "
+            "no fixture named 'no_such_judge'*"
         ]
     )
