@@ -85,10 +85,15 @@ class BatchStats:
 
     cases: int = 0
     cached: int = 0
-    requests: int = 0
+    requests: int = 0  # that reached the server (retries among them, also counted apart)
     retries: int = 0
     rate_limited: int = 0
     causes: Counter[str] = field(default_factory=Counter)
+
+    def counts(self) -> Counter[str]:
+        """The batch's counts, to be summed over a run's batches (and xdist workers)."""
+        names = ("cases", "cached", "requests", "retries", "rate_limited")
+        return Counter({name: getattr(self, name) for name in names})
 
 
 class CallRunner:
@@ -168,6 +173,7 @@ class CallRunner:
                             f"request timed out after {context.settings.timeout_s:g}s"
                         ) from None
                     except CallError as exc:
+                        self.stats.requests -= exc.status is None  # it never reached the server
                         if exc.status == 429:
                             self.stats.rate_limited += 1
                             limiter.on_rate_limit(epoch)
@@ -208,22 +214,13 @@ class CallRunner:
             await pause(delay, context.sleep)  # the batch's other cases go on meanwhile
 
     def notes(self, dataset: str) -> list[str]:
-        """Summary lines for this batch: cache use, a halt (an exhausted budget is said once
-        per run, with the run's outcomes: see outputs/report.py)."""
-        s, context = self.stats, self.context
+        """Summary lines for this batch: an answer the cache could not store, a halt (its counts
+        are summed per run, `BatchStats.counts`, and an exhausted budget is said once per run,
+        with the run's outcomes: see outputs/report.py)."""
+        context = self.context
+        s = self.stats
         where = f"judge {self.label} on {dataset}"
         notes = []
-        if s.cases:
-            extra = []
-            if s.retries:
-                extra.append(f"{s.retries} retried")
-            if s.rate_limited:
-                extra.append(f"{s.rate_limited} answered 429")
-            detail = f" ({', '.join(extra)})" if extra else ""
-            notes.append(
-                f"{where}: {s.cases} cases, {s.cached} from the cache, "
-                f"{s.requests} requests{detail}"
-            )
         cache = context.cache
         if cache is not None:
             cache.commit()

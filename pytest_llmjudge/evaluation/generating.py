@@ -13,6 +13,7 @@ from pytest_llmjudge.model.gen_dataset import GenCase
 from pytest_llmjudge.model.gen_run import Answer, AnswerRef, GenRun, Job
 from pytest_llmjudge.model.generator import Generator
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.runs import add_calls
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.gen_metrics import lexical_relevancy
 
@@ -129,6 +130,7 @@ class Generating:
             )
         if calls is not None:
             run.notes.extend(calls.notes(run.key.dataset))
+            add_calls(run, f"generator {run.label} on {run.key.dataset}", calls.stats.counts())
 
     def _judge_backend(self, run: GenRun, judge: Judge, skip: bool = True) -> Backend | None:
         """The judge's backend; None when it cannot run here (the run is skipped, or for a
@@ -155,6 +157,7 @@ class Generating:
         verdicts = self.services.batch(backend, cases, calls.judge if calls else backend.judge)
         if calls is not None:
             run.notes.extend(calls.notes(f"{label} answers"))
+            add_calls(run, f"judge {judge.name} on {label} answers", calls.stats.counts())
         return verdicts
 
     def _rate(self, run: GenRun, jobs: list[Job], relevancy: Judge | None) -> None:

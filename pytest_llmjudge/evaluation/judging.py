@@ -10,7 +10,7 @@ from pytest_llmjudge.evaluation.estimate import MODEL_BACKENDS
 from pytest_llmjudge.evaluation.services import Progress, Services
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
-from pytest_llmjudge.model.runs import CaseRef, JudgeRun
+from pytest_llmjudge.model.runs import CaseRef, JudgeRun, add_calls
 from pytest_llmjudge.model.verdict import Verdict
 
 
@@ -106,6 +106,7 @@ class Judging:
                 progress.close()
             if calls is not None:
                 run.notes.extend(calls.notes(run.key.dataset))
+                add_calls(run, f"judge {run.key.judge} on {run.key.dataset}", calls.stats.counts())
 
         # only batches that wait on a server stream (a function or local judge is instant)
         if stream and calls is not None and (progress is None or progress.live is None):
@@ -133,6 +134,7 @@ class Judging:
                 progress.close()
         if calls is not None:
             run.notes.extend(calls.notes(run.key.dataset))
+            add_calls(run, f"judge {run.key.judge} on {run.key.dataset}", calls.stats.counts())
 
     def _batch_job(
         self, run: JudgeRun, backend: Any, cases: list[Case], progress: Progress | None

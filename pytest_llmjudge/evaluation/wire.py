@@ -6,6 +6,7 @@ controller merges every worker's runs into its own, so that it gates and reports
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,7 +16,7 @@ from pytest_llmjudge.model.gen_dataset import GenCase, GenDataset
 from pytest_llmjudge.model.gen_run import Answer, GenRun, GenRunKey
 from pytest_llmjudge.model.generator import Generator, Sampling
 from pytest_llmjudge.model.judge import Judge
-from pytest_llmjudge.model.runs import JudgeRun, Key, Run, RunKey, merge_baseline
+from pytest_llmjudge.model.runs import JudgeRun, Key, Run, RunKey, add_calls, merge_baseline
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.thresholds import parse_threshold
 
@@ -48,6 +49,7 @@ def _common(run: Run) -> dict[str, Any]:
         "thresholds": [str(t) for t in run.thresholds],
         "cases": [c.model_dump(mode="json") for c in run.cases],
         "total": run.total,
+        "calls": {where: dict(counts) for where, counts in run.calls.items()},
         "skipped": run.skipped,
         "notes": run.notes,
     }
@@ -86,6 +88,8 @@ def _gen_run(run: GenRun) -> dict[str, Any]:
 def _absorb(run: Run, data: dict[str, Any]) -> None:
     """What both kinds take from a worker: its verdicts, its skip reason, its notes."""
     run.total = max(run.total, data["total"])
+    for where, counts in data["calls"].items():
+        add_calls(run, where, Counter(counts))
     run.verdicts.update((i, Verdict.model_validate(v)) for i, v in data["verdicts"].items())
     run.skipped = run.skipped or data["skipped"]
     run.notes.extend(n for n in data["notes"] if n not in run.notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -109,6 +110,7 @@ class GenRun:
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)
+    calls: dict[str, Counter[str]] = field(default_factory=dict)  # model calls, by whose batches
 
     @property
     def label(self) -> str:

@@ -6,6 +6,7 @@ the selected `cases`, `skipped`, `notes`, `reported`, `errors()`); `Run` is eith
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
@@ -92,6 +93,7 @@ class JudgeRun:
     baseline: BaselineSpec | None = None  # the stored baseline this run is compared with
     baseline_data: dict[str, Any] | None = None  # that baseline's snapshot, once read
     setup_error: str | None = None  # why its judge could not be set up (every case unscored)
+    calls: dict[str, Counter[str]] = field(default_factory=dict)  # model calls, by whose batches
 
     @property
     def label(self) -> str:
@@ -117,6 +119,13 @@ class JudgeRun:
 Run = JudgeRun | GenRun  # the two kinds of run
 Key = RunKey | GenRunKey
 Ref = CaseRef | AnswerRef  # an item's parameter: which run, which case
+
+
+def add_calls(run: Run, where: str, counts: Counter[str]) -> None:
+    """Add one batch's model-call counts (cases, cached, requests, retries, rate_limited) to
+    the run's, under `where` (e.g. "judge m on news"): one summary line each, however many
+    batches or pytest-xdist workers the run took."""
+    run.calls.setdefault(where, Counter()).update(counts)
 
 
 def is_partial(run: Run) -> bool:

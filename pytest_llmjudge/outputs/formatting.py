@@ -73,3 +73,17 @@ def answer_label(answer: Mapping[str, Any]) -> str:
     """The judge's label of a generated answer: '1' (consistent), '0', or 'unscored'."""
     label = answer.get("consistent")
     return "unscored" if label is None else str(label)
+
+
+def calls_line(where: str, counts: Mapping[str, int]) -> str:
+    """One run's model calls over all its batches (and xdist workers), in plain words:
+    'judge m on news: 40 cases, 3 from the cache, 39 requests sent (2 retries)'."""
+    retries = counts.get("retries", 0)
+    extra = [f"{retries} {'retry' if retries == 1 else 'retries'}"] if retries else []
+    if counts.get("rate_limited"):
+        extra.append(f"{counts['rate_limited']} answered 429")
+    detail = f" ({', '.join(extra)})" if extra else ""
+    return (
+        f"{where}: {plural(counts.get('cases', 0), 'case')}, {counts.get('cached', 0)} from the "
+        f"cache, {plural(counts.get('requests', 0), 'request')} sent{detail}"
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.gen_run import GenRun
-from pytest_llmjudge.outputs.formatting import number
+from pytest_llmjudge.outputs.formatting import calls_line, number
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.scoring.comparison import Comparison
 from pytest_llmjudge.scoring.gating import with_interval
@@ -165,7 +165,7 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
     for run in evals.runs.values():  # a judge's note on every run is shown once
         if not isinstance(run, GenRun):
             continue
-        for note in run.notes:
+        for note in [calls_line(w, c) for w, c in run.calls.items()] + run.notes:
             if note not in seen:
                 seen.add(note)
                 yield note

@@ -14,7 +14,7 @@ from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.runs import JudgeRun
-from pytest_llmjudge.outputs.formatting import plural
+from pytest_llmjudge.outputs.formatting import calls_line, plural
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
@@ -145,6 +145,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
     yield from interrupted_lines(evals)
     for run in evals.runs.values():
         if isinstance(run, JudgeRun):
+            yield from (calls_line(where, counts) for where, counts in run.calls.items())
             yield from run.notes
     for run in evals.skipped_runs("judge"):
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"

@@ -78,7 +78,7 @@ def test_a_killed_run_keeps_its_answers(chat_project: Any, sig: signal.Signals) 
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert server.count - asked == N - kept  # only the missing cases were asked
     assert cached_rows(project.path) == N
-    assert f"{N} cases, {kept} from the cache, {N - kept} requests" in rerun.stdout
+    assert f"{N} cases, {kept} from the cache, {N - kept} requests sent" in rerun.stdout
 
 
 @pytest.mark.parametrize("sig", SIGNALS[:2], ids=[s.name.lower() for s in SIGNALS[:2]])
@@ -97,7 +97,7 @@ def test_an_interrupted_run_reports_that_it_was(chat_project: Any, sig: signal.S
     assert table is not None and int(table.group(1)) == judged, output
     assert f"FAILED interrupted: judge m on cases: {judged} of {N} cases judged" in output
     note = re.search(
-        r"^judge m on cases: (\d+) cases, 0 from the cache, (\d+) requests", output, re.M
+        r"^judge m on cases: (\d+) cases, 0 from the cache, (\d+) requests sent", output, re.M
     )
     assert note is not None and int(note.group(1)) == judged, output
     assert int(note.group(2)) == chat_project.server.count  # requests: what reached the server

@@ -14,7 +14,7 @@ def test_second_run_answers_from_the_cache(chat_project, pytester: pytest.Pytest
     first = pytester.runpytest("--llmjudge-report", "r.json")
     first.assert_outcomes(passed=3, xfailed=3)
     assert server.count == 6
-    first.stdout.fnmatch_lines(["judge m on cases: 6 cases, 0 from the cache, 6 requests"])
+    first.stdout.fnmatch_lines(["judge m on cases: 6 cases, 0 from the cache, 6 requests sent"])
     assert chat_project.report("r.json")["calls"]["cached"] == 0
     assert (pytester.path / DEFAULT_DB).exists()
 
@@ -24,7 +24,7 @@ def test_second_run_answers_from_the_cache(chat_project, pytester: pytest.Pytest
     second.stdout.fnmatch_lines(
         [
             "llmjudge estimate: judge m on cases: 6 cases, 6 cached, 0 requests, ~0 tokens",
-            "judge m on cases: 6 cases, 6 from the cache, 0 requests",
+            "judge m on cases: 6 cases, 6 from the cache, 0 requests sent",
         ]
     )
     report = chat_project.report("r.json")
@@ -37,7 +37,7 @@ def test_only_the_new_cases_are_requested(chat_project, pytester: pytest.Pyteste
     pytester.runpytest("-k", "c1 or c2").assert_outcomes(passed=1, xfailed=1)
     assert chat_project.server.count == 2
     pytester.runpytest().stdout.fnmatch_lines(
-        ["judge m on cases: 6 cases, 2 from the cache, 4 requests"]
+        ["judge m on cases: 6 cases, 2 from the cache, 4 requests sent"]
     )
     assert chat_project.server.count == 6
 
@@ -56,7 +56,7 @@ def test_off_always_calls(chat_project, pytester: pytest.Pytester, how: str) -> 
 def test_refresh_calls_again(chat_project, pytester: pytest.Pytester) -> None:
     pytester.runpytest()
     result = pytester.runpytest("--llmjudge-cache", "refresh")
-    result.stdout.fnmatch_lines(["judge m on cases: 6 cases, 0 from the cache, 6 requests"])
+    result.stdout.fnmatch_lines(["judge m on cases: 6 cases, 0 from the cache, 6 requests sent"])
     assert chat_project.server.count == 12
     pytester.runpytest()
     assert chat_project.server.count == 12
@@ -75,7 +75,7 @@ def test_replay_needs_no_key_and_no_network(
     result.assert_outcomes(passed=2, xfailed=4)  # c5 and c6 are unscored
     result.stdout.fnmatch_lines(
         [
-            "judge m on cases: 6 cases, 4 from the cache, 0 requests",
+            "judge m on cases: 6 cases, 4 from the cache, 0 requests sent",
             "judge m on cases: 2 cases not in the cache (replay)",
             "*c5* unscored: not in cache (--llmjudge-cache replay)",
         ]

@@ -29,7 +29,7 @@ def test_5xx_are_retried_by_default(chat_project, pytester: pytest.Pytester) -> 
     result.assert_outcomes(passed=3, xfailed=3)
     assert chat_project.server.count == 8
     result.stdout.fnmatch_lines(
-        ["judge m on cases: 6 cases, 0 from the cache, 8 requests (2 retried)"]
+        ["judge m on cases: 6 cases, 0 from the cache, 8 requests sent (2 retries)"]
     )
     assert all(c["error"] is None for c in chat_project.report("r.json")["runs"][0]["cases"])
 

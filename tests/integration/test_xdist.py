@@ -87,3 +87,11 @@ def test_two_workers_share_the_cache(two_judges: Any, pytester: pytest.Pytester)
     assert two_judges.server.count == 2 * N  # type: ignore[attr-defined]  # all from the cache
     assert all(c["cached"] for c in cases_of(two_judges.report("r.json")).values())
     assert rerun.ret == 1
+
+
+def test_one_calls_line_per_run_under_xdist(chat_project, pytester) -> None:  # type: ignore[no-untyped-def]
+    result = pytester.runpytest("-n", "2", "-p", "xdist")
+    lines = [x for x in result.outlines if x.startswith("judge m on cases:")]
+    assert lines == ["judge m on cases: 6 cases, 0 from the cache, 6 requests sent"], lines
+    one = pytester.runpytest("-k", "c1")
+    assert "judge m on cases: 1 case, 1 from the cache, 0 requests sent" in one.outlines

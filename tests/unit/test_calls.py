@@ -25,6 +25,7 @@ from pytest_llmjudge.backends.mistral import MistralBackend
 from pytest_llmjudge.calls.cache import FILE_NAME
 from pytest_llmjudge.calls.loop import judge_batch
 from pytest_llmjudge.calls.reliable import NOT_IN_CACHE, CallContext, CallRunner
+from pytest_llmjudge.outputs.formatting import calls_line
 from pytest_llmjudge.settings import CacheMode, CallSettings, Settings
 from pytest_llmjudge.testing import ChatServer
 
@@ -132,9 +133,11 @@ def test_429_with_retry_after_then_success(tmp_path: Path) -> None:
     assert route.call_count == 2
     assert len(out.sleeps) == 1 and 1.0 <= out.sleeps[0] <= 1.1  # Retry-After honoured
     assert out.runner.stats.rate_limited == 1 and out.runner.stats.retries == 1
-    assert out.notes == [
-        "judge small on data: 1 cases, 0 from the cache, 2 requests (1 retried, 1 answered 429)"
-    ]
+    assert out.notes == []  # the counts go to the run's one line (outputs.formatting.calls_line)
+    counts = out.runner.stats.counts()
+    assert calls_line("judge small on data", counts) == (
+        "judge small on data: 1 case, 0 from the cache, 2 requests sent (1 retry, 1 answered 429)"
+    )
 
 
 def test_a_run_of_5xx_then_success(tmp_path: Path) -> None:
@@ -380,7 +383,7 @@ def test_answers_the_cache_cannot_store_keep_their_verdicts_and_get_a_note(
         out = run(tmp_path, 3, concurrency=3)
 
     assert [v.prediction for v in out.verdicts.values()] == [1, 1, 1]
-    assert out.notes[1].startswith(
+    assert out.notes[0].startswith(
         "judge small on data: 3 answers could not be stored in the response cache: "
         "IntegrityError: NOT NULL constraint failed: responses.owner"
     )
