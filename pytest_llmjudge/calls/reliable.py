@@ -30,6 +30,7 @@ from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.settings import Settings
+from pytest_llmjudge.wording import plural
 
 log = logging.getLogger("pytest_llmjudge")
 NOT_IN_CACHE = "not in cache (--llmjudge-cache replay)"
@@ -234,11 +235,13 @@ class CallRunner:
                 notes.append(
                     f"judge {self.label}: {error.message}: "
                     f"{'a permanent error' if error.status else 'the server is down'}, so no "
-                    f"further requests were sent; {s.causes['halt']} cases unscored"
+                    f"further requests were sent; {plural(s.causes['halt'], 'case')} unscored"
                 )
                 break
         if s.causes.get("not cached"):
-            notes.append(f"{where}: {s.causes['not cached']} cases not in the cache (replay)")
+            notes.append(
+                f"{where}: {plural(s.causes['not cached'], 'case')} not in the cache (replay)"
+            )
         return [redact(n) for n in notes]
 
 

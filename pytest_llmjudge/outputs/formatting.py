@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_llmjudge import secrets
 from pytest_llmjudge.scoring.gating import with_interval
+from pytest_llmjudge.wording import plural
 
 
 def interval(metrics: Mapping[str, Any], name: str) -> tuple[float, float] | None:
@@ -57,11 +58,6 @@ def clip(text: str, most: int) -> str:
     """`text` with secrets masked, then cut to at most `most` characters (the last one an
     ellipsis) when longer."""
     return secrets.clip(text, max(0, most - 1), "…") if len(text) > most else secrets.redact(text)
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 case', '2 cases'."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def generator_run_name(run: Mapping[str, Any]) -> str:

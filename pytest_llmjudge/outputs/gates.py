@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pytest_llmjudge.evaluation.results import RunResult
-from pytest_llmjudge.outputs.formatting import plural
+from pytest_llmjudge.wording import plural
 
 
 def selection(result: RunResult) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_llmjudge.outputs import html_generators
-from pytest_llmjudge.outputs.formatting import plural, with_ci
+from pytest_llmjudge.outputs.formatting import with_ci
 from pytest_llmjudge.outputs.html_parts import (
     CSS,
     MAX_ROWS,
@@ -31,6 +31,7 @@ from pytest_llmjudge.outputs.html_parts import (
     unscored_note,
 )
 from pytest_llmjudge.secrets import redact
+from pytest_llmjudge.wording import plural
 
 if TYPE_CHECKING:
     from pytest_llmjudge.evaluation.session import EvalSession

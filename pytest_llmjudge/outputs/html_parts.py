@@ -12,7 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pytest_llmjudge.outputs.formatting import clip, interval, limit, plural, shown
+from pytest_llmjudge.outputs.formatting import clip, interval, limit, shown
+from pytest_llmjudge.wording import plural
 
 MAX_ROWS = 200  # mismatched cases or flagged answers listed per run; the rest are counted
 PALETTE = ("#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5")

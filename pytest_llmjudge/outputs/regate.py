@@ -26,6 +26,7 @@ from pytest_llmjudge.outputs.report import summary_lines, write_report
 from pytest_llmjudge.scoring.policies import GATE_ON_CHOICES
 from pytest_llmjudge.scoring.thresholds import Threshold, parse_threshold, parse_tolerance
 from pytest_llmjudge.settings import GateSettings, Settings
+from pytest_llmjudge.wording import plural
 
 _NOT_STORED = "(not stored in the report)"
 
@@ -109,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = evals.finish()
     for line in summary_lines(evals):
         print(line)
-    print(f"regate: {'PASSED' if status == 0 else 'FAILED'} ({len(evals.results)} runs)")
+    print(f"regate: {'PASSED' if status == 0 else 'FAILED'} ({plural(len(evals.results), 'run')})")
     if args.output is not None:
         write_report(evals, args.output)
     return status

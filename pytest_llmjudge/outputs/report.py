@@ -14,12 +14,13 @@ from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.runs import JudgeRun
-from pytest_llmjudge.outputs.formatting import calls_line, plural
+from pytest_llmjudge.outputs.formatting import calls_line
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
 from pytest_llmjudge.scoring.metrics import Metrics
+from pytest_llmjudge.wording import plural
 
 
 def run_dict(result: RunResult) -> dict[str, Any]:

@@ -273,7 +273,7 @@ def test_cached_answers_need_no_request(tmp_path: Path, mode: CacheMode) -> None
     if mode == "replay":
         assert route.call_count == 0  # never the network
         assert out.verdicts["c2"].error == NOT_IN_CACHE
-        assert "judge small on data: 1 cases not in the cache (replay)" in out.notes
+        assert "judge small on data: 1 case not in the cache (replay)" in out.notes
     else:
         assert route.call_count == 5  # only the uncached case is asked (and retried)
 

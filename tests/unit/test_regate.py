@@ -64,13 +64,13 @@ def test_threshold_on_the_point_and_on_the_lower_bound(tmp_path: Path, capsys) -
     out = capsys.readouterr().out
     assert out.splitlines()[1].split()[:5] == ["cand", "news", "100", "0", "0.960"]
     assert "WARNING: judge cand on news: 100 cases cannot show accuracy >= 0.95" in out
-    assert out.rstrip().endswith("regate: PASSED (1 runs)")
+    assert out.rstrip().endswith("regate: PASSED (1 run)")
 
     status = regate.main([str(saved), "--threshold", "accuracy>=0.95", "--gate-on", "lower-bound"])
     assert status == 1
     out = capsys.readouterr().out
     assert "FAILED gate: judge cand on news: accuracy lower bound = 0.902 (point 0.960)" in out
-    assert out.rstrip().endswith("regate: FAILED (1 runs)")
+    assert out.rstrip().endswith("regate: FAILED (1 run)")
 
 
 def test_stored_thresholds_are_kept_unless_dropped(tmp_path: Path) -> None:
