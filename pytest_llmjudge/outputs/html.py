@@ -41,6 +41,11 @@ METRIC_LABELS = {
     "precision": "precision",
     "recall": "recall",
     "f1": "F1",
+    "kappa": "Cohen's kappa",
+    "mcc": "MCC",
+    "balanced_accuracy": "balanced accuracy",
+    "specificity": "specificity",
+    "npv": "NPV",
     "coverage": "coverage",
 }
 CHART_METRICS = {name: METRIC_LABELS[name] for name in ("accuracy", "precision", "recall", "f1")}

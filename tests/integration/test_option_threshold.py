@@ -224,6 +224,8 @@ def test_an_undefined_metric_is_na_and_its_gate_unresolved(project, pytester) ->
     pytester.runpytest("--llmjudge-html=r.html", "--junitxml=j.xml")
     html = (project.path / "r.html").read_text()
     assert '<td>precision</td><td class="num">n/a</td>' in html
+    assert '<td>MCC</td><td class="num">n/a</td>' in html  # the agreement metrics, shown too
+    assert "<td>Cohen&#x27;s kappa</td>" in html
     assert (
         'name="llmjudge.scripted.cases.precision" value="n/a"'
         in (project.path / "j.xml").read_text()
