@@ -150,10 +150,7 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
             run.judge = judge  # known now: its run's estimate, before its batch starts
             for line in evals.estimate([run.key]):
                 line_writer(request.config, "llmjudge estimate: ")(line)
-        if isinstance(ref, BaselineRef):  # the run's baseline item
-            result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
-            return result
-        verdict = evals.verdict(ref, judge)
+        verdict = None if isinstance(ref, BaselineRef) else evals.verdict(ref, judge)
     except (ConfigError, DatasetError, pytest.FixtureLookupError) as exc:
         problem = setup_problem(exc, f"judge {ref.run.judge!r}")
     if problem is not None:  # outside the except: no chained traceback
@@ -161,6 +158,9 @@ def item_result(request: pytest.FixtureRequest) -> CaseResult | BaselineResult:
         if isinstance(ref, CaseRef):
             run.reported.add(ref.case.id)
         pytest.fail(f"{declared_at(request)}: {problem}", pytrace=False)
+    if isinstance(ref, BaselineRef):  # the run's baseline item (its own errors are its own)
+        result: BaselineResult = snapshot_glue().baseline_result(request, evals, ref, judge)
+        return result
     if verdict is None:
         pytest.skip(f"judge {ref.run.judge}: {run.skipped}")
     return _case_result(request, evals, ref, run, verdict)
