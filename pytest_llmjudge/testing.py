@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Self
 
 Responder = Callable[[list[dict[str, Any]]], str]
 FailHook = Callable[[int, dict[str, Any]], int | None]
@@ -119,46 +119,18 @@ def noisy_judge(
     return answer
 
 
-class ChatServer:
-    """A Mistral-compatible chat server on 127.0.0.1, served by asyncio in a daemon thread.
-
-    `rate_429` and `rate_5xx` answer those shares of the chat requests with 429 (with
-    Retry-After: `retry_after`) and 500/502/503 (no Retry-After), drawn from `seed`.
+class LoopbackServer:
+    """An asyncio server on 127.0.0.1, served in a daemon thread: `with Server() as server:`, or
+    start() and close(). A subclass serves one connection in `handle`; close() cancels the
+    connections still open and joins the thread.
     """
 
-    def __init__(
-        self,
-        *,
-        port: int = 0,
-        latency: float = 0.0,
-        rate_429: float = 0.0,
-        rate_5xx: float = 0.0,
-        retry_after: float = 1.0,
-        seed: int = 0,
-        api_key: str | None = None,
-        responder: Responder = toy_judge,
-        status: int | None = None,
-        fail: FailHook | None = None,
-        tls: ssl.SSLContext | None = None,
-        routes: Mapping[tuple[str, str], Route] | None = None,
-    ) -> None:
-        self.host = "127.0.0.1"
-        self.tls = tls  # a server-side context: serve https (tests build one with trustme)
+    host = "127.0.0.1"
+    thread_name = "llmjudge-loopback-server"
+
+    def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
-        self.latency = latency
-        self.rate_429 = rate_429
-        self.rate_5xx = rate_5xx
-        self.retry_after = retry_after
-        self.responder = responder
-        self.status = status  # when set, every request is answered with this status
-        self.fail = fail  # fail(index, body) -> a status to force, or None
-        self.routes = dict(routes or {})  # (method, path) -> route; ("POST", CHAT_PATH) too
-        self.requests: list[Recorded] = []
-        self.count = self.in_flight = self.max_in_flight = 0
-        self.connections = 0  # connections accepted (a pooling client reuses them)
-        self.first_request_at = self.last_request_at = 0.0  # time.time() of the requests
-        self._api_key = api_key
-        self._rng = random.Random(seed)
+        self.tls = tls  # a server-side context: serve https (tests build one with trustme)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
@@ -168,14 +140,14 @@ class ChatServer:
 
     @property
     def url(self) -> str:
-        """The server's base URL (give it to the SDK as server_url)."""
+        """The server's base URL."""
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
-    def start(self) -> ChatServer:
+    def start(self) -> Self:
         """Start serving in a daemon thread; returns once the port is bound."""
         if self._thread is not None:
             return self
-        self._thread = threading.Thread(target=self._run, name="llmjudge-chat-server", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
         self._ready.wait()
         if self._error is not None:
@@ -192,11 +164,15 @@ class ChatServer:
         self._thread.join()
         self._thread = None
 
-    def __enter__(self) -> ChatServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one connection (the subclass's protocol)."""
+        raise NotImplementedError
 
     def _run(self) -> None:
         try:
@@ -224,17 +200,64 @@ class ChatServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        try:
+            await self.handle(reader, writer)
+        except asyncio.CancelledError:  # close(): end quietly (asyncio logs a cancelled handler)
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+
+class ChatServer(LoopbackServer):
+    """A Mistral-compatible chat server on 127.0.0.1, served by asyncio in a daemon thread.
+
+    `rate_429` and `rate_5xx` answer those shares of the chat requests with 429 (with
+    Retry-After: `retry_after`) and 500/502/503 (no Retry-After), drawn from `seed`.
+    """
+
+    thread_name = "llmjudge-chat-server"
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        latency: float = 0.0,
+        rate_429: float = 0.0,
+        rate_5xx: float = 0.0,
+        retry_after: float = 1.0,
+        seed: int = 0,
+        api_key: str | None = None,
+        responder: Responder = toy_judge,
+        status: int | None = None,
+        fail: FailHook | None = None,
+        tls: ssl.SSLContext | None = None,
+        routes: Mapping[tuple[str, str], Route] | None = None,
+    ) -> None:
+        super().__init__(port, tls)
+        self.latency = latency
+        self.rate_429 = rate_429
+        self.rate_5xx = rate_5xx
+        self.retry_after = retry_after
+        self.responder = responder
+        self.status = status  # when set, every request is answered with this status
+        self.fail = fail  # fail(index, body) -> a status to force, or None
+        self.routes = dict(routes or {})  # (method, path) -> route; ("POST", CHAT_PATH) too
+        self.requests: list[Recorded] = []
+        self.count = self.in_flight = self.max_in_flight = 0
+        self.connections = 0  # connections accepted (a pooling client reuses them)
+        self.first_request_at = self.last_request_at = 0.0  # time.time() of the requests
+        self._api_key = api_key
+        self._rng = random.Random(seed)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve a connection's requests, one after another (keep-alive)."""
         self.connections += 1
         try:
             while await self._exchange(reader, writer):
                 pass
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, Hangup):
             pass
-        except asyncio.CancelledError:  # close(): end quietly (asyncio logs a cancelled handler)
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Serve one request of a connection; False when the connection is done."""

@@ -14,12 +14,11 @@ import asyncio
 import json
 import socket
 import struct
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_llmjudge.testing import CHAT_PATH, completion, toy_judge
+from pytest_llmjudge.testing import CHAT_PATH, LoopbackServer, completion, toy_judge
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def echo_body(authorization: str, form: str, cut: int = 0) -> tuple[bytes, str]:
     return f'{prefix}{pad}{header} for this request"}}'.encode(), "application/json"
 
 
-class FaultServer:
+class FaultServer(LoopbackServer):
     """A Mistral-compatible chat endpoint on loopback answering each request per `plan`.
 
     Attributes:
@@ -96,60 +95,21 @@ class FaultServer:
         authorizations: the distinct Authorization headers received (for the key checks).
     """
 
+    thread_name = "fault-server"
+
     def __init__(self, plan: Callable[[int], Fault]) -> None:
+        super().__init__()
         self.plan = plan
-        self.host = "127.0.0.1"
-        self.port = 0
         self.count = 0
         self.authorizations: set[str] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def __enter__(self) -> FaultServer:
-        self._thread = threading.Thread(target=self._run, name="fault-server", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join()
-
-    def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._connection, self.host, 0, limit=2**22)
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        await self._stop.wait()
-        server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve a connection's requests, each answered (or failed) per `plan`."""
         try:
             while await self._exchange(reader, writer):
                 pass
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
