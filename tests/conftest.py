@@ -141,6 +141,22 @@ JUDGE = Judge(name="m", backend="mistral", model="stub-model")
 def test_eval(llmjudge_result):
     llmjudge_result.check()
 """
+# The same judge named by a session fixture `m` (its run starts on its first item, not at the end
+# of collection, and gets its estimate once the fixture resolves).
+FIXTURE_MISTRAL_MODULE = """
+import pytest
+from pytest_llmjudge import Judge
+
+
+@pytest.fixture(scope="session")
+def m():
+    return Judge(name="m", backend="mistral", model="stub-model")
+
+
+@pytest.mark.llmjudge(dataset="cases.jsonl", judges=["m"])
+def test_eval(llmjudge_result):
+    llmjudge_result.check()
+"""
 FAKE_KEY = "sk-fake-4f3c2b1a0987654321"
 
 

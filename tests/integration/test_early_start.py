@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from conftest import FIXTURE_MISTRAL_MODULE
 
 # The run loop starts 0.5 s late, and the first item's set-up is timed (time.time()), so that
 # requests sent at the end of collection come before it and requests sent by an item after it.
@@ -29,20 +30,6 @@ def pytest_runtest_setup(item):
         OUT.write_text(json.dumps(time.time()))
 """
 
-FIXTURE_JUDGE = """
-import pytest
-from pytest_llmjudge import Judge
-
-
-@pytest.fixture(scope="session")
-def m():
-    return Judge(name="m", backend="mistral", model="stub-model")
-
-
-@pytest.mark.llmjudge(dataset="cases.jsonl", judges=["m"])
-def test_eval(llmjudge_result):
-    llmjudge_result.check()
-"""
 
 SKIPIF = """
 import pytest
@@ -110,7 +97,7 @@ def test_every_run_starts_at_the_end_of_collection(timed, pytester: pytest.Pytes
         (["-x"], None),
         (["--maxfail", "3"], None),
         (["--stepwise", "-p", "cacheprovider"], None),
-        ([], FIXTURE_JUDGE),
+        ([], FIXTURE_MISTRAL_MODULE),
         ([], SKIPIF),
     ],
     ids=["exitfirst", "maxfail", "stepwise", "judge-fixture", "skipif-mark"],

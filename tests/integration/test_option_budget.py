@@ -6,6 +6,7 @@ import re
 import tempfile
 
 import pytest
+from conftest import FIXTURE_MISTRAL_MODULE
 
 
 def test_estimate_is_printed_before_the_run(chat_project, pytester: pytest.Pytester) -> None:
@@ -23,31 +24,15 @@ def test_estimate_is_printed_before_the_run(chat_project, pytester: pytest.Pytes
     )
 
 
-FIXTURE_JUDGE = """
-import pytest
-from pytest_llmjudge import Judge
-
-
-@pytest.fixture(scope="session")
-def mistral():
-    return Judge(name="m", backend="mistral", model="stub-model")
-
-
-@pytest.mark.llmjudge(dataset="cases.jsonl", judges=["mistral"])
-def test_eval(llmjudge_result):
-    llmjudge_result.check()
-"""
-
-
 def test_a_judge_named_as_a_fixture_gets_its_estimate_before_its_batch(
     chat_project, pytester: pytest.Pytester
 ) -> None:
-    pytester.makepyfile(test_eval=FIXTURE_JUDGE)
+    pytester.makepyfile(test_eval=FIXTURE_MISTRAL_MODULE)
     result = pytester.runpytest()
     lines = [x for x in result.outlines if "llmjudge estimate:" in x]
     assert len(lines) == 1, result.stdout.str()
     assert re.search(
-        r"llmjudge estimate: judge mistral on cases: 6 cases, 0 cached, 6 requests, ~[\d,]+ tokens",
+        r"llmjudge estimate: judge m on cases: 6 cases, 0 cached, 6 requests, ~[\d,]+ tokens",
         lines[0],
     ), lines
     result.assert_outcomes(passed=3, xfailed=3)
