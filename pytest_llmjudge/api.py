@@ -229,7 +229,8 @@ def _register(
         cases = dataset.load()
         for judge in judges:
             key = RunKey(TEST_ID, judge.name, dataset.label)
-            session.register(JudgeRun(key, judge, dataset, gates, total=len(cases)))
+            repeat = session.settings.repeat_for(None)
+            session.register(JudgeRun(key, judge, dataset, gates, total=len(cases), repeat=repeat))
             refs += [CaseRef(key, case) for case in cases]
             keys.append((key, judge))
     session.select(refs)

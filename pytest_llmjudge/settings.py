@@ -151,6 +151,8 @@ class Settings:
         finetune: the fine-tune fixture's policy, registry and progress.
         outputs: the HTML report and the Weave project.
         scale: the chat transport and the Batch API mode.
+        repeat: judge each case this many times (the command line's; overrides markers).
+        ini_repeat: the same from ini, for runs whose marker sets no repeat=.
     """
 
     concurrency: int = 8
@@ -169,3 +171,9 @@ class Settings:
     finetune: FineTuneSettings = field(default_factory=FineTuneSettings)
     outputs: OutputSettings = field(default_factory=OutputSettings)
     scale: ScaleSettings = field(default_factory=ScaleSettings)
+    repeat: int | None = None
+    ini_repeat: int = 1
+
+    def repeat_for(self, marker: int | None) -> int:
+        """How many times a run judges each case: command line > marker > ini (default 1)."""
+        return self.repeat or marker or self.ini_repeat

@@ -72,6 +72,13 @@ class ModelBackend(Protocol):
         """Release clients and connections."""
 
 
+def request_identity(backend: ModelBackend, case: Case) -> dict[str, Any]:
+    """What determines the answer to `case`: the backend's request and, for a repetition after
+    the first (repeat=), its index, so that each repetition is its own request and cache entry."""
+    identity = backend.request_identity(case)
+    return {**identity, "repeat": case.repeat} if case.repeat else identity
+
+
 def is_model_backend(backend: object) -> bool:
     """Whether `backend` calls a model server through `call()` (and so is cached and retried)."""
     return callable(getattr(backend, "call", None)) and callable(

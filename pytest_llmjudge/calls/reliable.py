@@ -23,7 +23,7 @@ from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_k
 from pytest_llmjudge.calls.health import ServerHealth
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
 from pytest_llmjudge.calls.loop import pause
-from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse
+from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse, request_identity
 from pytest_llmjudge.calls.retry import RetryPolicy
 from pytest_llmjudge.calls.secrets import redact
 from pytest_llmjudge.errors import CallError
@@ -107,7 +107,7 @@ class CallRunner:
         self.stats = BatchStats()
         self._server = backend.limit_key()
         self._unstored = context.cache.unstored if context.cache is not None else 0
-        self._requests: dict[str, tuple[Case, dict[str, Any], str]] = {}  # by case id
+        self._requests: dict[str, tuple[Case, dict[str, Any], str]] = {}  # by Case.trial
 
     def prefetch(self, cases: Iterable[Case]) -> None:
         """Read a batch's cached answers with one query, before its cases are judged (and keep
@@ -119,10 +119,10 @@ class CallRunner:
 
     def _request(self, case: Case) -> tuple[dict[str, Any], str]:
         """The request identity of `case` and its cache key (each computed once a batch)."""
-        found = self._requests.get(case.id)
+        found = self._requests.get(case.trial)
         if found is None or found[0] is not case:
-            identity = self.backend.request_identity(case)
-            found = self._requests[case.id] = (case, identity, request_key(identity))
+            identity = request_identity(self.backend, case)
+            found = self._requests[case.trial] = (case, identity, request_key(identity))
         return found[1], found[2]
 
     async def judge(self, case: Case) -> Verdict:
@@ -138,7 +138,7 @@ class CallRunner:
         context, backend = self.context, self.backend
         limit = context.settings.calls.max_answer_chars  # a longer answer is kept cut
         identity, key = self._request(case)
-        self._requests.pop(case.id, None)
+        self._requests.pop(case.trial, None)
         cache = context.cache
         if cache is not None and context.mode in ("use", "replay"):
             hit = cache.get(key)

@@ -8,10 +8,12 @@ from typing import Any
 from pytest_llmjudge.backends import create_backend
 from pytest_llmjudge.calls.budget import estimate_tokens
 from pytest_llmjudge.calls.cache import request_key
-from pytest_llmjudge.calls.protocol import is_model_backend
+from pytest_llmjudge.calls.protocol import is_model_backend, request_identity
 from pytest_llmjudge.calls.reliable import CallContext
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.repeats import repetitions
 from pytest_llmjudge.settings import Settings
+from pytest_llmjudge.wording import plural
 
 # backends whose judges call a model server; only these are estimated before a run (creating
 # any other backend may be costly: the local one trains when created)
@@ -29,7 +31,8 @@ def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext
         backend = create_backend(judge, settings)
         if not is_model_backend(backend):
             continue
-        identities = [backend.request_identity(case) for case in run.cases]  # type: ignore[attr-defined]
+        trials = [t for case in run.cases for t in repetitions(case, run.repeat)]
+        identities = [request_identity(backend, t) for t in trials]  # type: ignore[arg-type]
         keys = [request_key(identity) for identity in identities]
         cached = context.cached_keys(keys)
         todo = [i for i, k in zip(identities, keys, strict=True) if k not in cached]
@@ -39,7 +42,7 @@ def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext
         total_tokens += tokens
         hits = sum(1 for k in keys if k in cached)
         lines.append(
-            f"judge {run.key.judge} on {run.key.dataset}: {len(keys)} cases, {hits} cached, "
+            f"judge {run.key.judge} on {run.key.dataset}: {_cases(run)}, {hits} cached, "
             f"{requests} requests, ~{tokens:,} tokens"
         )
     budget = context.budget
@@ -53,3 +56,9 @@ def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext
                 "cases past it will be unscored"
             )
     return lines
+
+
+def _cases(run: Any) -> str:
+    """`20 cases`, or `20 cases x 3 repetitions`."""
+    cases = plural(len(run.cases), "case")
+    return f"{cases} x {run.repeat} repetitions" if run.repeat > 1 else cases

@@ -10,6 +10,7 @@ from pytest_llmjudge.evaluation.estimate import MODEL_BACKENDS
 from pytest_llmjudge.evaluation.services import Progress, Services
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.repeats import majority, repetitions
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun, add_calls
 from pytest_llmjudge.model.verdict import Verdict
 
@@ -92,7 +93,8 @@ class Judging:
         calls = services.runner(backend, run.key.judge)
         start = services.progress
         progress = start(run.key.judge, run.key.dataset, len(cases)) if start else None
-        todo = cases
+        todo = [t for c in cases for t in repetitions(c, run.repeat)]
+        todo = [t for t in todo if t.repeat not in run.pending.get(t.id, {})]
         settings = services.settings
         if calls is not None and settings.scale.batch and hasattr(backend, "chat_body"):
             todo = self._batch_job(run, backend, cases, progress)
@@ -115,7 +117,8 @@ class Judging:
             def batch(arrived: Callable[[str], None]) -> Any:
                 def on_verdict(case: Case, verdict: Verdict) -> None:
                     store(case, verdict)
-                    arrived(case.id)
+                    if case.id in run.verdicts:  # its last repetition
+                        arrived(case.id)
 
                 async def whole() -> dict[str, Verdict]:
                     try:
@@ -150,15 +153,25 @@ class Judging:
         )
         store = _store(run, progress)
         for case in cases:
-            if case.id in done:
-                store(case, done[case.id])
+            if case.trial in done:
+                store(case, done[case.trial])
         if note is not None:
             run.notes.append(note)
-        return [c for c in cases if c.id not in done]
+        return [c for c in cases if c.trial not in done]
 
 
 def _store(run: JudgeRun, progress: Progress | None) -> Callable[[Case, Verdict], None]:
+    """Store each verdict as it arrives; with repeat=N, a case's verdict (the majority of its
+    repetitions) once its N repetitions have arrived."""
+
     def on_verdict(case: Case, verdict: Verdict) -> None:
+        if run.repeat > 1:
+            trials = run.pending.setdefault(case.id, {})
+            trials[case.repeat] = verdict
+            if len(trials) < run.repeat:
+                return
+            verdict = majority([trials[k] for k in sorted(trials)])
+            del run.pending[case.id]
         run.verdicts[case.id] = verdict
         if progress is not None:
             progress.update(verdict)

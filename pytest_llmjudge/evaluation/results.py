@@ -137,13 +137,17 @@ def finish_run(run: Run, settings: Settings, runs: Mapping[Key, Run]) -> RunResu
 
 
 def judge_metrics(run: JudgeRun, settings: Settings) -> Metrics:
-    judged = [(c.target, run.verdicts[c.id].prediction) for c in run.cases if c.id in run.verdicts]
-    return compute_metrics(judged, settings.positive, settings.unscored)
+    verdicts = [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
+    judged = [(c.target, v.prediction) for c, v in verdicts]
+    repetitions = [v.predictions for _, v in verdicts] if run.repeat > 1 else ()
+    return compute_metrics(judged, settings.positive, settings.unscored, repetitions, run.repeat)
 
 
 def gen_metrics(run: GenRun, settings: Settings) -> GenMetrics:
     outcomes = []
+    groups = []
     for case in run.cases:
+        groups.append([v.prediction for a in run.answer_ids(case) if (v := run.verdicts.get(a))])
         for aid in run.answer_ids(case):
             if aid not in run.verdicts:
                 continue
@@ -158,7 +162,7 @@ def gen_metrics(run: GenRun, settings: Settings) -> GenMetrics:
                 )
             )
     cases = sum(1 for c in run.cases if run.answer_ids(c)[0] in run.verdicts)
-    return compute_gen_metrics(outcomes, cases, run.samples, settings.unscored)
+    return compute_gen_metrics(outcomes, cases, run.samples, settings.unscored, groups)
 
 
 def _require_better(marker: bool, settings: Settings) -> bool:

@@ -65,6 +65,7 @@ def _judge_run(run: JudgeRun) -> dict[str, Any]:
         },
         "baseline": run.baseline.as_dict() if run.baseline else None,
         "baseline_data": run.baseline_data,
+        "repeat": run.repeat,
     }
 
 
@@ -106,6 +107,7 @@ def _merge_judge_run(runs: dict[Key, Run], data: dict[str, Any]) -> None:
             Dataset.model_validate(data["dataset"]),
             tuple(parse_threshold(t) for t in data["thresholds"]),
             cases=[Case.model_validate(c) for c in data["cases"]],
+            repeat=data["repeat"],
         )
         run.judge = judge if isinstance(judge, Judge) else None
         runs[key] = run

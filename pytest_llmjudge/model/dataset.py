@@ -50,6 +50,12 @@ class Case(BaseModel):
     hypothesis: Text
     target: int
     source: str = Field(default="", description="file:line the case was read from")
+    repeat: int = Field(default=0, ge=0, description="which repetition a judge is asked (repeat=)")
+
+    @property
+    def trial(self) -> str:
+        """The id of this repetition within a batch: the case's id, `<id>#<k>` for k > 0."""
+        return f"{self.id}#{self.repeat}" if self.repeat else self.id
 
     @field_validator("target", mode="before")
     @classmethod

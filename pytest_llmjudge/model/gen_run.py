@@ -27,6 +27,16 @@ class Job:
     case: GenCase
     sample: int
 
+    @property
+    def trial(self) -> str:
+        """Its id within a batch of model calls (as `Case.trial`): the answer's id."""
+        return self.id
+
+    @property
+    def repeat(self) -> int:
+        """Always 0: a sample's index is in its own request (its random seed), not a repetition."""
+        return 0
+
 
 def answer_id(case_id: str, sample: int) -> str:
     """The id of one sampled answer: `<case id>#<sample>`."""

@@ -94,6 +94,8 @@ class JudgeRun:
     baseline_data: dict[str, Any] | None = None  # that baseline's snapshot, once read
     setup_error: str | None = None  # why its judge could not be set up (every case unscored)
     calls: dict[str, Counter[str]] = field(default_factory=dict)  # model calls, by whose batches
+    repeat: int = 1  # how many times each case is judged (its verdict: the majority)
+    pending: dict[str, dict[int, Verdict]] = field(default_factory=dict)  # repetitions so far
 
     @property
     def label(self) -> str:

@@ -30,6 +30,8 @@ class Verdict(BaseModel):
         latency_s: seconds the call took.
         tokens: tokens the call used, when the backend reports them.
         cached: whether the verdict came from the response cache.
+        trials: a repeated case's verdicts, one per repetition (repeat=N; empty when the case
+            was judged once); the verdict itself is their majority (model/repeats.py).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -42,6 +44,7 @@ class Verdict(BaseModel):
     latency_s: float = 0.0
     tokens: int | None = None
     cached: bool = False
+    trials: tuple[Verdict, ...] = ()
 
     @field_validator("reason", "error", "raw")
     @classmethod
@@ -52,6 +55,11 @@ class Verdict(BaseModel):
     def scored(self) -> bool:
         """Whether the judge produced a usable 0/1 answer."""
         return self.prediction is not None
+
+    @property
+    def predictions(self) -> list[int | None]:
+        """The verdict of each repetition (the verdict's own when the case was judged once)."""
+        return [t.prediction for t in self.trials] if self.trials else [self.prediction]
 
     @classmethod
     def unscored(cls, error: str, raw: str | None = None, **extra: Any) -> Verdict:

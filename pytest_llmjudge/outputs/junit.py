@@ -41,8 +41,10 @@ def case_properties(
     prediction: int | None,
     reason: str,
     error: str | None,
+    repetitions: Sequence[int | None] = (),
 ) -> list[tuple[str, str]]:
-    """The properties of one case item (an unscored case has prediction 'unscored')."""
+    """The properties of one case item (an unscored case has prediction 'unscored'; a repeated
+    case, `llmjudge.verdicts`, each repetition's verdict: '1,0,1')."""
     props = [
         (f"{PREFIX}.judge", judge),
         (f"{PREFIX}.dataset", dataset),
@@ -54,6 +56,9 @@ def case_properties(
     ]
     if error:
         props.append((f"{PREFIX}.error", clip(error, MAX_TEXT)))
+    if repetitions:
+        said = ",".join("unscored" if p is None else str(p) for p in repetitions)
+        props.append((f"{PREFIX}.verdicts", said))
     return props
 
 

@@ -17,6 +17,7 @@ from pytest_llmjudge.model.runs import JudgeRun
 from pytest_llmjudge.outputs.formatting import calls_line
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
+from pytest_llmjudge.outputs.repeats import flaky_lines, repetition_fields
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
 from pytest_llmjudge.scoring.metrics import Metrics
@@ -34,6 +35,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "model": judge.model if judge else None,
         "backend": judge.backend if judge else None,
         "kind": judge.kind if judge else None,
+        "repeat": run.repeat,
         "metrics": result.metrics.model_dump(),
         "thresholds": [t.as_dict() for t in result.thresholds],
         "unresolved": [u.message() for u in result.unresolved()],
@@ -58,6 +60,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
                 "latency_s": round(verdict.latency_s, 6),
                 "tokens": verdict.tokens,
                 "cached": verdict.cached,
+                **repetition_fields(verdict),
             }
             for case, verdict in result.judged_cases()
         ],
@@ -139,6 +142,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
                 f"excluded from the metrics; coverage {r.metrics.coverage:.1%}"
             )
         yield from gate_lines(r, f"judge {r.run.key.judge} on {r.run.key.dataset}")
+        yield from flaky_lines(r, f"judge {r.run.key.judge} on {r.run.key.dataset}")
         yield from uncertainty_lines(r.run.key.judge, r.run.key.dataset, r.unresolved())
         yield from comparison_lines(
             r.run.key.judge, r.run.key.dataset, r.comparison, r.comparison_error

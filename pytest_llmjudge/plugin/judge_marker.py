@@ -17,7 +17,7 @@ from pytest_llmjudge.scoring.thresholds import Threshold, check_scopes, threshol
 D = TypeVar("D", bound=DatasetSource)
 
 _ROLE = re.compile(r"^[A-Za-z0-9_.+-]+$")
-_KWARGS = {"dataset", "datasets", "judges", "thresholds", "baseline", "require_better"}
+_KWARGS = {"dataset", "datasets", "judges", "thresholds", "baseline", "require_better", "repeat"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class MarkerSpec:
     thresholds: tuple[Threshold, ...]
     baseline: str | bool | None = None
     require_better: bool = False
+    repeat: int | None = None
 
     def baseline_role(self, judge: Judge | str) -> str | None:
         """The baseline a judge is compared with: the marker's role, or the judge's own name."""
@@ -65,7 +66,14 @@ def parse_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -
         raise ConfigError(f"require_better: expected True or False, got {require_better!r}")
     if require_better and not baseline:
         raise ConfigError("require_better=True needs a baseline (baseline=True or a role name)")
-    return MarkerSpec(datasets, judges, thresholds, baseline, require_better)
+    repeat = kwargs.get("repeat")
+    if repeat is not None and (
+        isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1
+    ):
+        raise ConfigError(
+            f"repeat: expected a positive integer (times each case is judged), got {repeat!r}"
+        )
+    return MarkerSpec(datasets, judges, thresholds, baseline, require_better, repeat)
 
 
 def judge_label(judge: Judge | str) -> str:

@@ -4,7 +4,7 @@ MARKER = "llmjudge"
 MARKER_HELP = (
     "llmjudge(dataset=PATH|Dataset, datasets=[...], judges=[Judge|fixture-name, ...], "
     "thresholds=['f1>=0.8', ...] | {'accuracy': 0.7}, baseline=True|'role', "
-    "require_better=False): evaluate judges on labelled JSONL cases"
+    "require_better=False, repeat=N): evaluate judges on labelled JSONL cases"
 )
 GEN_MARKER = "llmjudge_generator"
 GEN_MARKER_HELP = (

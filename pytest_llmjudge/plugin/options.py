@@ -36,6 +36,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="model requests in flight per judge batch (ini: llmjudge_concurrency, default 8)",
     )
     group.addoption(
+        "--llmjudge-repeat",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="judge each case N times; its verdict is the majority, flaky cases are named "
+        "(overrides markers' repeat=; ini: llmjudge_repeat, default 1)",
+    )
+    group.addoption(
         "--llmjudge-strict",
         action="store_true",
         default=None,
@@ -80,6 +88,7 @@ def add_options(parser: pytest.Parser) -> None:
     add_call_options(group)
     add_gate_options(group)
     parser.addini("llmjudge_concurrency", "model requests in flight per judge batch", default="8")
+    parser.addini("llmjudge_repeat", "times each case is judged (markers' repeat=)", default="1")
     parser.addini("llmjudge_strict", "fail items of mismatched cases", type="bool", default=False)
     parser.addini("llmjudge_thresholds", "metric gates applied to every run", type="linelist")
     parser.addini("llmjudge_report", "path of the JSON report", default="")
@@ -105,8 +114,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
     """Settings from the command line, then ini, then defaults; bad values are UsageErrors."""
     root = Path(config.rootpath)
 
-    def pick(option: str, ini: str, convert: Callable[[Any], T]) -> T:
-        value = config.getoption(option)
+    def pick(option: str | None, ini: str, convert: Callable[[Any], T]) -> T:
+        value = config.getoption(option) if option else None
         if value is None:
             value = config.getini(ini)
         try:
@@ -149,6 +158,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
         finetune=resolve_finetune(config, root),
         outputs=resolve_outputs(config, root),
         scale=resolve_scale(config),
+        repeat=config.getoption("llmjudge_repeat"),
+        ini_repeat=pick(None, "llmjudge_repeat", _positive_int),
     )
 
 

@@ -47,7 +47,10 @@ def parametrize_results(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
         cases = load_dataset(dataset)
         for judge in spec.judges:
             key = RunKey(metafunc.definition.nodeid, judge_label(judge), dataset.label)
-            evals.register(JudgeRun(key, judge, dataset, spec.thresholds, total=len(cases)))
+            repeat = evals.settings.repeat_for(spec.repeat)
+            evals.register(
+                JudgeRun(key, judge, dataset, spec.thresholds, total=len(cases), repeat=repeat)
+            )
             params += [
                 pytest.param(CaseRef(key, case), id=f"{key.judge}-{prefix}{case.id}")
                 for case in cases
@@ -99,6 +102,12 @@ class CaseResult:
     reason: str
     error: str | None
     strict: bool
+    verdicts: tuple[int | None, ...] = ()  # each repetition's, when the case was repeated
+
+    @property
+    def flaky(self) -> bool:
+        """Whether the repetitions of a repeated case disagree."""
+        return len({v for v in self.verdicts if v is not None}) > 1
 
     @property
     def correct(self) -> bool:
@@ -111,11 +120,16 @@ class CaseResult:
             return
         if self.prediction is None:
             message = f"unscored: {self.error}"
+            if self.reason:
+                message += f": {self.reason}"
         else:
             message = (
                 f"mismatch: target {self.case.target}, judge {self.label!r} said "
                 f"{self.prediction}: {self.reason or '(no reason given)'}"
             )
+        if self.verdicts:
+            said = ", ".join("unscored" if v is None else str(v) for v in self.verdicts)
+            message += f" (repetitions: {said})"
         miss(message, self.strict)
 
 
@@ -180,6 +194,7 @@ def _case_result(
                 verdict.prediction,
                 verdict.reason,
                 verdict.error,
+                verdict.predictions if verdict.trials else (),
             )
         )
     return CaseResult(
@@ -190,6 +205,7 @@ def _case_result(
         reason=verdict.reason,
         error=verdict.error,
         strict=evals.settings.strict,
+        verdicts=tuple(verdict.predictions) if verdict.trials else (),
     )
 
 

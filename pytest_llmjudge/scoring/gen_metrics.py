@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from pytest_llmjudge.scoring.consistency import consistency
 from pytest_llmjudge.scoring.metrics import CONFIDENCE
 from pytest_llmjudge.scoring.policies import UnscoredPolicy
 from pytest_llmjudge.scoring.stats import wilson_interval
@@ -55,6 +56,10 @@ class GenMetrics(BaseModel):
         relevancy_n: answers rated for relevancy.
         answer_words: mean words per generated answer (0.0 when none).
         answer_tokens: mean tokens per generated answer with a token count (None: none has).
+        flaky, self_consistency: with samples >= 2, the share of cases whose answers the judge
+            labelled differently and the mean share agreeing with each case's most common label
+            (consistency.py), with intervals; None when no case has two labelled answers.
+        repeated: cases with two labelled answers (what those two are estimated from).
         unscored_policy: how unscored answers were counted.
     """
 
@@ -74,11 +79,24 @@ class GenMetrics(BaseModel):
     relevancy_n: int
     answer_words: float
     answer_tokens: float | None
+    flaky: float | None = None
+    flaky_ci: tuple[float, float] | None = None
+    self_consistency: float | None = None
+    self_consistency_ci: tuple[float, float] | None = None
+    repeated: int = 0
     unscored_policy: UnscoredPolicy = "wrong"
 
-    def value(self, name: str) -> float:
-        """A metric by name, as thresholds refer to it (a missing token count reads 0.0)."""
-        return float(getattr(self, name) or 0.0)
+    def value(self, name: str) -> float | None:
+        """A metric by name, as thresholds refer to it (a missing token count reads 0.0; the
+        consistency metrics are None when undefined)."""
+        value = getattr(self, name)
+        if value is None and name in _CONSISTENCY:
+            return None
+        return float(value or 0.0)
+
+    def undefined(self, name: str) -> str | None:
+        """Why a metric has no value (None when it has one)."""
+        return SAMPLES_UNDEFINED if self.value(name) is None else None
 
     def interval(self, name: str) -> tuple[float, float] | None:
         """The 95% interval of a rate, or None (counts, means and coverage have none)."""
@@ -87,7 +105,13 @@ class GenMetrics(BaseModel):
 
     def denominator(self, name: str) -> int | None:
         """The number of answers a rate is estimated from."""
+        if name in _CONSISTENCY:
+            return self.repeated
         return self.counted if name in ("hallucination_rate", "faithfulness") else None
+
+
+_CONSISTENCY = ("flaky", "self_consistency")
+SAMPLES_UNDEFINED = "no case has two labelled answers (sample each case with samples=N, N >= 2)"
 
 
 def compute_gen_metrics(
@@ -95,8 +119,9 @@ def compute_gen_metrics(
     cases: int,
     samples: int,
     unscored: UnscoredPolicy = "wrong",
+    groups: Sequence[Sequence[int | None]] = (),
 ) -> GenMetrics:
-    """Metrics of a run's answers."""
+    """Metrics of a run's answers (`groups`: the judge's labels of each case's answers)."""
     n = len(outcomes)
     n_unscored = sum(1 for o in outcomes if o.prediction is None)
     inconsistent = sum(1 for o in outcomes if o.prediction == 0)
@@ -108,6 +133,7 @@ def compute_gen_metrics(
     words = [o.words for o in outcomes if o.words is not None]
     tokens = [o.tokens for o in outcomes if o.tokens is not None]
     rated = [o.relevancy for o in outcomes if o.relevancy is not None]
+    repeated = consistency(groups, CONFIDENCE)
     return GenMetrics(
         n=n,
         cases=cases,
@@ -125,6 +151,11 @@ def compute_gen_metrics(
         relevancy_n=len(rated),
         answer_words=_ratio(sum(words), len(words)),
         answer_tokens=_ratio(sum(tokens), len(tokens)) if tokens else None,
+        flaky=repeated.flaky,
+        flaky_ci=repeated.flaky_ci,
+        self_consistency=repeated.self_consistency,
+        self_consistency_ci=repeated.self_consistency_ci,
+        repeated=repeated.cases,
         unscored_policy=unscored,
     )
 

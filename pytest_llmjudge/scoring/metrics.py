@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from pytest_llmjudge.scoring import agreement
+from pytest_llmjudge.scoring.consistency import consistency
 from pytest_llmjudge.scoring.policies import UnscoredPolicy
 from pytest_llmjudge.scoring.stats import f1_interval, wilson_interval
 
 CONFIDENCE = 0.95  # level of every interval below
+REPEAT_UNDEFINED = "no case has two scored repetitions (judge with repeat=N, N >= 2)"
 
 
 class Metrics(BaseModel):
@@ -30,6 +32,11 @@ class Metrics(BaseModel):
         specificity, npv: TN / (TN + FP) and TN / (TN + FN), with Wilson intervals.
         kappa, mcc, balanced_accuracy: chance-corrected agreement with the targets
             (agreement.py), with their intervals; None when undefined (a margin is empty).
+        flaky, self_consistency: with repeat=N, the share of cases whose repetitions disagree
+            and the mean share agreeing with each case's majority (consistency.py), with
+            intervals; None when no case has two scored repetitions (repeat=1).
+        repeat: how many times each case was judged; repeated: cases with two scored
+            repetitions (what flaky and self_consistency are estimated from).
         positive: the positive class; unscored_policy: how unscored cases were counted.
     """
 
@@ -60,6 +67,12 @@ class Metrics(BaseModel):
     mcc_ci: tuple[float, float] | None = None
     balanced_accuracy: float | None = None
     balanced_accuracy_ci: tuple[float, float] | None = None
+    flaky: float | None = None
+    flaky_ci: tuple[float, float] | None = None
+    self_consistency: float | None = None
+    self_consistency_ci: tuple[float, float] | None = None
+    repeat: int = 1
+    repeated: int = 0
     positive: int = 1
     unscored_policy: UnscoredPolicy = "wrong"
 
@@ -89,6 +102,8 @@ class Metrics(BaseModel):
             "f1": self.tp + self.fp + self.fn,
             "specificity": self.tn + self.fp,
             "npv": self.tn + self.fn,
+            "flaky": self.repeated,
+            "self_consistency": self.repeated,
         }.get(name)
 
 
@@ -103,8 +118,11 @@ def compute_metrics(
     pairs: Sequence[tuple[int, int | None]],
     positive: int = 1,
     unscored: UnscoredPolicy = "wrong",
+    repetitions: Sequence[Sequence[int | None]] = (),
+    repeat: int = 1,
 ) -> Metrics:
-    """Metrics of (target, prediction-or-None) pairs."""
+    """Metrics of (target, prediction-or-None) pairs (each prediction the majority of a case's
+    `repetitions`, its verdicts, when it was judged `repeat` > 1 times)."""
     n = len(pairs)
     n_unscored = sum(1 for _, p in pairs if p is None)
     if unscored == "exclude":
@@ -119,6 +137,7 @@ def compute_metrics(
     kappa, kappa_ci = agreement.kappa(tp, fp, tn, fn, CONFIDENCE)
     mcc, mcc_ci = agreement.mcc(tp, fp, tn, fn, CONFIDENCE)
     balanced, balanced_ci = agreement.balanced_accuracy(tp, fp, tn, fn, CONFIDENCE)
+    repeated = consistency(repetitions, CONFIDENCE)
     return Metrics(
         n=n,
         scored=n - n_unscored,
@@ -147,6 +166,12 @@ def compute_metrics(
         mcc_ci=mcc_ci,
         balanced_accuracy=balanced,
         balanced_accuracy_ci=balanced_ci,
+        flaky=repeated.flaky,
+        flaky_ci=repeated.flaky_ci,
+        self_consistency=repeated.self_consistency,
+        self_consistency_ci=repeated.self_consistency_ci,
+        repeat=repeat,
+        repeated=repeated.cases,
         positive=positive,
         unscored_policy=unscored,
     )
@@ -162,6 +187,8 @@ _UNDEFINED = {
     "kappa": "chance agreement is certain (every target and verdict is one label)",
     "mcc": "a margin is empty (no verdict or no target of one label)",
     "balanced_accuracy": "the targets hold only one label",
+    "flaky": REPEAT_UNDEFINED,
+    "self_consistency": REPEAT_UNDEFINED,
 }
 
 

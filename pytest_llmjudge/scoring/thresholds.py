@@ -17,6 +17,8 @@ JUDGE_METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored"
     "balanced_accuracy",
     "specificity",
     "npv",
+    "flaky",
+    "self_consistency",
 )
 # metrics of a generator run (generation/metrics.py); "hallucination_rate<=0.1" gates from above
 GENERATOR_METRICS = (
@@ -25,6 +27,8 @@ GENERATOR_METRICS = (
     "relevancy",
     "answer_words",
     "answer_tokens",
+    "flaky",
+    "self_consistency",
     "coverage",
     "unscored",
     "scored",
@@ -35,7 +39,7 @@ METRICS = tuple(dict.fromkeys(JUDGE_METRICS + GENERATOR_METRICS))
 RATE_METRICS = frozenset(
     ("accuracy", "precision", "recall", "f1", "coverage")
     + ("balanced_accuracy", "specificity", "npv")
-    + ("hallucination_rate", "faithfulness", "relevancy")
+    + ("hallucination_rate", "faithfulness", "relevancy", "flaky", "self_consistency")
 )
 # metrics a candidate is compared on against its baseline (comparison.py)
 DELTA_METRICS = ("accuracy", "precision", "recall", "f1", "coverage")

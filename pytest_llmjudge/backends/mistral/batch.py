@@ -27,7 +27,7 @@ from pytest_llmjudge.backends.mistral.wire import CHAT_PATH, base_url, read_comp
 from pytest_llmjudge.calls.answer_limit import answer_verdict, fit
 from pytest_llmjudge.calls.budget import estimate_tokens
 from pytest_llmjudge.calls.cache import CachedResponse, request_key
-from pytest_llmjudge.calls.protocol import ModelResponse
+from pytest_llmjudge.calls.protocol import ModelResponse, request_identity
 from pytest_llmjudge.calls.reliable import CallContext
 from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.model.dataset import Case
@@ -47,7 +47,7 @@ class BatchOutcome:
     Attributes:
         job_id: the job's id (None when it was never created).
         status: the job's final status (or UPLOAD_FAILED / CREATE_FAILED / POLL_FAILED).
-        verdicts: a verdict per case id that was sent (unscored ones carry their cause).
+        verdicts: a verdict per `Case.trial` that was sent (unscored ones carry their cause).
         answered: how many lines came back with a usable chat completion.
     """
 
@@ -59,7 +59,7 @@ class BatchOutcome:
 
 def request_lines(cases: Sequence[Case], body: Callable[[Case], dict[str, Any]]) -> bytes:
     """The JSONL input of a batch job: one `{"custom_id", "body"}` line per case."""
-    lines = (json.dumps({"custom_id": c.id, "body": body(c)}) for c in cases)
+    lines = (json.dumps({"custom_id": c.trial, "body": body(c)}) for c in cases)
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -129,19 +129,19 @@ class BatchJob:
         context = self.context
         if context.mode == "replay":
             return []
-        keys = {c.id: request_key(self.backend.request_identity(c)) for c in cases}
+        keys = {c.trial: request_key(request_identity(self.backend, c)) for c in cases}
         cached = context.cached_keys(list(keys.values()))
-        return [c for c in cases if keys[c.id] not in cached]
+        return [c for c in cases if keys[c.trial] not in cached]
 
     async def run(self, cases: Sequence[Case]) -> BatchOutcome:
         """Send `cases` as one job and wait for it; a verdict for every case sent."""
         outcome = BatchOutcome()
         sent = []
         for case in cases:  # the budget counts a batch line like a request
-            self._estimates[case.id] = estimate_tokens(self.backend.request_identity(case))
-            refusal = self.context.budget.reserve(self._estimates[case.id])
+            self._estimates[case.trial] = estimate_tokens(request_identity(self.backend, case))
+            refusal = self.context.budget.reserve(self._estimates[case.trial])
             if refusal is not None:
-                outcome.verdicts[case.id] = Verdict.unscored(refusal)
+                outcome.verdicts[case.trial] = Verdict.unscored(refusal)
             else:
                 sent.append(case)
         if not sent:
@@ -184,7 +184,7 @@ class BatchJob:
         if errors:
             missing += f" ({errors})"
         for case in sent:
-            outcome.verdicts[case.id] = self._verdict(case, lines.get(case.id), missing)
+            outcome.verdicts[case.trial] = self._verdict(case, lines.get(case.trial), missing)
         outcome.answered = sum(1 for v in outcome.verdicts.values() if v.error is None)
         elapsed = time.perf_counter() - started
         self.on_status(
@@ -211,18 +211,18 @@ class BatchJob:
 
     def _verdict(self, case: Case, line: Any, missing: str) -> Verdict:
         if line is None:
-            self.context.budget.settle(self._estimates[case.id], None)
+            self.context.budget.settle(self._estimates[case.trial], None)
             return Verdict.unscored(f"{missing}: no result for this case")
         limit = self.context.settings.calls.max_answer_chars
         try:
             response = fit(line_response(line), limit)  # a longer answer is kept cut
         except CallError as exc:
-            self.context.budget.settle(self._estimates[case.id], None)
+            self.context.budget.settle(self._estimates[case.trial], None)
             return Verdict.unscored(exc.message, raw=exc.raw)
-        self.context.budget.settle(self._estimates[case.id], response.tokens)
+        self.context.budget.settle(self._estimates[case.trial], response.tokens)
         cache = self.context.cache
         if cache is not None and self.context.mode != "off":
-            key = request_key(self.backend.request_identity(case))
+            key = request_key(request_identity(self.backend, case))
             cached = CachedResponse(response.text, response.tokens)
             cache.put(key, self.backend.name, self.model, cached)
         verdict: Verdict = answer_verdict(self.backend, response, limit)
@@ -230,8 +230,8 @@ class BatchJob:
 
     def _fail(self, outcome: BatchOutcome, cases: Sequence[Case], cause: str) -> BatchOutcome:
         for case in cases:
-            self.context.budget.settle(self._estimates[case.id], None)
-            outcome.verdicts[case.id] = Verdict.unscored(cause)  # a Verdict masks its texts
+            self.context.budget.settle(self._estimates[case.trial], None)
+            outcome.verdicts[case.trial] = Verdict.unscored(cause)  # a Verdict masks its texts
         self.on_status(cause)
         return outcome
 
@@ -252,9 +252,9 @@ async def judge_with_batch_job(
 ) -> tuple[dict[str, Verdict], str | None]:
     """Judge the cases the cache cannot answer through one batch job of `backend`'s server.
 
-    Returns the verdicts of the cases sent (the rest are answered from the cache by the usual
-    path) and a summary note (None when nothing was sent). `client` (then not closed here)
-    replaces a new MistralClient of the judge's server.
+    Returns the verdicts of the cases sent, by `Case.trial` (the rest are answered from the
+    cache by the usual path) and a summary note (None when nothing was sent). `client` (then
+    not closed here) replaces a new MistralClient of the judge's server.
     """
     judge = backend.judge_spec
     batch = client or MistralClient(backend.api_key, base_url(judge, settings), settings.timeout_s)
