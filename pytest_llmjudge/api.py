@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.evaluation.results import RunResult
@@ -29,7 +29,12 @@ from pytest_llmjudge.model.runs import CaseRef, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.gating import with_interval
 from pytest_llmjudge.scoring.metrics import Metrics
-from pytest_llmjudge.scoring.thresholds import Threshold, check_scopes, thresholds_from
+from pytest_llmjudge.scoring.thresholds import (
+    Threshold,
+    check_scopes,
+    check_slices,
+    thresholds_from,
+)
 from pytest_llmjudge.settings import CallSettings, Settings
 
 TEST_ID = "evaluate"  # the `test` of every run evaluate() makes (a node id under pytest)
@@ -50,7 +55,8 @@ class JudgedCase:
 
 @dataclass(frozen=True)
 class EvaluatedRun:
-    """One judge on one dataset: its metrics (the report's names), gates and cases."""
+    """One judge on one dataset: its metrics (the report's names), gates and cases, and the
+    metrics of each slice of its cases (Dataset(slice_by=)), by "key=value"."""
 
     judge: str
     dataset: str
@@ -58,12 +64,14 @@ class EvaluatedRun:
     passed: bool
     cases: tuple[JudgedCase, ...]
     result: RunResult
+    slices: Mapping[str, Metrics]
 
     @classmethod
     def of(cls, result: RunResult) -> EvaluatedRun:
         cases = tuple(JudgedCase(c, v) for c, v in result.judged_cases())
         key = result.run.key
-        return cls(key.judge, key.dataset, result.metrics, result.passed, cases, result)
+        slices = cast(Mapping[str, Metrics], result.slices)
+        return cls(key.judge, key.dataset, result.metrics, result.passed, cases, result, slices)
 
 
 @dataclass(frozen=True)
@@ -224,6 +232,7 @@ def _register(
     except Exception as exc:
         raise ConfigError(f"evaluate(): thresholds: {exc}") from None
     check_scopes(gates, names, "evaluate(): thresholds=")
+    check_slices(gates, {key for d in datasets for key in d.slice_by}, "evaluate(): thresholds=")
     keys, refs = [], []
     for dataset in datasets:
         cases = dataset.load()

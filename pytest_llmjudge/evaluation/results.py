@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
+from pytest_llmjudge.errors import unknown
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.gen_dataset import GenCase
 from pytest_llmjudge.model.gen_run import Answer, GenRun, GenRunKey
@@ -28,11 +29,13 @@ from pytest_llmjudge.scoring.gating import (
 )
 from pytest_llmjudge.scoring.gen_metrics import GenMetrics, Outcome, compute_gen_metrics, words
 from pytest_llmjudge.scoring.metrics import Metrics, compute_metrics
+from pytest_llmjudge.scoring.policies import GateOn
 from pytest_llmjudge.scoring.thresholds import (
     GENERATOR_METRICS,
     JUDGE_METRICS,
     Threshold,
     check_scopes,
+    check_slices,
     merge,
 )
 from pytest_llmjudge.settings import Settings
@@ -48,6 +51,12 @@ class RunResult(Gated):
     comparison: Comparison | None = None
     comparison_error: str | None = None
     applied: bool = True  # False: a partly selected run, its gates reported only
+    slices: Mapping[str, Metrics | GenMetrics] = field(default_factory=dict)  # by "key=value"
+
+    def metrics_for(self, threshold: Threshold) -> Metrics | GenMetrics | None:
+        """The metrics a threshold is checked on: the run's, or its slice's (None: no such
+        slice)."""
+        return self.metrics if threshold.slice is None else self.slices.get(threshold.slice)
 
     @property
     def gates_applied(self) -> bool:
@@ -75,8 +84,12 @@ class RunResult(Gated):
 
     def unresolved(self) -> list[Unresolved]:
         """Thresholds the point estimate meets but too few cases to show it."""
-        metrics = cast(Metrics, self.metrics)  # both kinds: value / interval / denominator
-        found = (unresolved(metrics, t.threshold) for t in self.thresholds)
+        found = []
+        for checked in self.thresholds:
+            # both kinds of metrics have value / interval / denominator
+            metrics = cast(Metrics | None, self.metrics_for(checked.threshold))
+            if metrics is not None:
+                found.append(unresolved(metrics, checked.threshold))
         return [u for u in found if u is not None]
 
     def judged_cases(self) -> list[tuple[Case, Verdict]]:
@@ -105,48 +118,95 @@ def applicable(settings: Settings, run: Run) -> tuple[Threshold, ...]:
     its judge or generator name."""
     layers = merge(settings.ini_thresholds, run.thresholds, settings.cli_thresholds)
     names = JUDGE_METRICS if isinstance(run, JudgeRun) else GENERATOR_METRICS
-    return tuple(t for t in layers if t.metric in names and t.applies_to(subject(run)))
+    fields = run.dataset.slice_by  # a slice's threshold gates the runs of datasets sliced so
+    return tuple(
+        t
+        for t in layers
+        if t.metric in names
+        and t.applies_to(subject(run))
+        and (t.slice_field is None or t.slice_field in fields)
+    )
 
 
 def check_session_scopes(runs: Iterable[Run], settings: Settings) -> None:
-    """Raise ConfigError for a command-line or ini threshold scoped to a name no run has."""
+    """Raise ConfigError for a command-line or ini threshold scoped to a name no run has, or to
+    a slice by a key no run's dataset slices by."""
+    runs = list(runs)
     known = {subject(run) for run in runs}
-    check_scopes(settings.cli_thresholds, known, "--llmjudge-threshold")
-    check_scopes(settings.ini_thresholds, known, "ini llmjudge_thresholds")
+    fields = {key for run in runs for key in run.dataset.slice_by}
+    for layer, where in (
+        (settings.cli_thresholds, "--llmjudge-threshold"),
+        (settings.ini_thresholds, "ini llmjudge_thresholds"),
+    ):
+        check_scopes(layer, known, where)
+        check_slices(layer, fields, where)
 
 
 def finish_run(run: Run, settings: Settings, runs: Mapping[Key, Run]) -> RunResult:
     """The result of a run of either kind (`runs`: the session's, where a generator run finds
     its baseline generator's run)."""
-    metrics = (
-        judge_metrics(run, settings) if isinstance(run, JudgeRun) else gen_metrics(run, settings)
-    )
+    metrics = run_metrics(run, settings, run.cases)
+    slices = {name: run_metrics(run, settings, cases) for name, cases in sliced(run.cases)}
     gate_on = settings.gates.gate_on
-    checked = tuple(
-        check_threshold(cast(Metrics, metrics), t, gate_on) for t in applicable(settings, run)
-    )
-    applied = settings.gates.gate_partial or not is_partial(run)
+    checked = tuple(_check(t, metrics, slices, gate_on) for t in applicable(settings, run))
+    comparison, error = None, None
     try:
         if isinstance(run, JudgeRun):
             comparison = compare_with_baseline(run, settings)
         else:
             comparison = compare_generators(run, settings, runs)
     except (CaseMismatchError, LookupError) as exc:
-        return RunResult(run, metrics, checked, comparison_error=str(exc), applied=applied)
-    return RunResult(run, metrics, checked, comparison, applied=applied)
+        error = str(exc)
+    applied = settings.gates.gate_partial or not is_partial(run)
+    return RunResult(run, metrics, checked, comparison, error, applied, slices)
 
 
-def judge_metrics(run: JudgeRun, settings: Settings) -> Metrics:
-    verdicts = [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
+def _check(
+    threshold: Threshold,
+    metrics: Metrics | GenMetrics,
+    slices: Mapping[str, Metrics | GenMetrics],
+    gate_on: GateOn,
+) -> ThresholdResult:
+    """A threshold checked on the run's metrics or its slice's; a slice no case is in fails,
+    naming the slices there are."""
+    if threshold.slice is not None:
+        if threshold.slice not in slices:
+            why = f"no case is in it: {unknown('slice', threshold.slice, slices)}"
+            return ThresholdResult(threshold, None, False, None, "point", why)
+        metrics = slices[threshold.slice]
+    return check_threshold(cast(Metrics, metrics), threshold, gate_on)
+
+
+C = TypeVar("C", Case, GenCase)
+
+
+def sliced(cases: list[C]) -> list[tuple[str, list[C]]]:
+    """The cases of each slice (`key=value`), slices in the order the cases first name them."""
+    groups: dict[str, list[C]] = {}
+    for case in cases:
+        for name in case.slices:
+            groups.setdefault(name, []).append(case)
+    return list(groups.items())
+
+
+def run_metrics(run: Run, settings: Settings, cases: list[Any]) -> Metrics | GenMetrics:
+    """The metrics of some of a run's cases (all of them, or a slice's)."""
+    if isinstance(run, JudgeRun):
+        return judge_metrics(run, settings, cases)
+    return gen_metrics(run, settings, cases)
+
+
+def judge_metrics(run: JudgeRun, settings: Settings, cases: list[Case]) -> Metrics:
+    verdicts = [(c, run.verdicts[c.id]) for c in cases if c.id in run.verdicts]
     judged = [(c.target, v.prediction) for c, v in verdicts]
     repetitions = [v.predictions for _, v in verdicts] if run.repeat > 1 else ()
     return compute_metrics(judged, settings.positive, settings.unscored, repetitions, run.repeat)
 
 
-def gen_metrics(run: GenRun, settings: Settings) -> GenMetrics:
+def gen_metrics(run: GenRun, settings: Settings, cases: list[GenCase]) -> GenMetrics:
     outcomes = []
     groups = []
-    for case in run.cases:
+    for case in cases:
         groups.append([v.prediction for a in run.answer_ids(case) if (v := run.verdicts.get(a))])
         for aid in run.answer_ids(case):
             if aid not in run.verdicts:
@@ -161,8 +221,8 @@ def gen_metrics(run: GenRun, settings: Settings) -> GenMetrics:
                     relevancy=run.relevancy.get(aid),
                 )
             )
-    cases = sum(1 for c in run.cases if run.answer_ids(c)[0] in run.verdicts)
-    return compute_gen_metrics(outcomes, cases, run.samples, settings.unscored, groups)
+    judged = sum(1 for c in cases if run.answer_ids(c)[0] in run.verdicts)
+    return compute_gen_metrics(outcomes, judged, run.samples, settings.unscored, groups)
 
 
 def _require_better(marker: bool, settings: Settings) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol, Self, TypeVar
@@ -51,6 +52,7 @@ class Case(BaseModel):
     target: int
     source: str = Field(default="", description="file:line the case was read from")
     repeat: int = Field(default=0, ge=0, description="which repetition a judge is asked (repeat=)")
+    slices: tuple[str, ...] = Field(default=(), description="'field=value' (Dataset(slice_by=))")
 
     @property
     def trial(self) -> str:
@@ -92,6 +94,9 @@ class FieldMap(KeyMap):
 DEFAULT_FIELDS = FieldMap()
 
 
+_SLICE_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")  # a slice is written "key=value" in a threshold
+
+
 class DatasetSource(BaseModel):
     """Where a dataset is and which rows to take; shared by judge and generator datasets.
 
@@ -102,6 +107,9 @@ class DatasetSource(BaseModel):
         sample: take a seeded sample of N rows.
         seed: seed of the sample.
         optional: skip (instead of failing) when the file does not exist.
+        slice_by: the JSONL keys whose values slice the cases: a string value puts a case in
+            the slice `key=value`, a list of strings (tags) in one slice per item; every run
+            reports its metrics per slice and thresholds can target one ("source=news:f1>=0.8").
     """
 
     model_config = ConfigDict(frozen=True)
@@ -112,6 +120,16 @@ class DatasetSource(BaseModel):
     sample: int | None = Field(default=None, gt=0)
     seed: int = 0
     optional: bool = False
+    slice_by: tuple[str, ...] = ()
+
+    @field_validator("slice_by", mode="before")
+    @classmethod
+    def _keys(cls, value: Any) -> Any:
+        keys = (value,) if isinstance(value, str) else value
+        for key in keys or ():
+            if not isinstance(key, str) or not _SLICE_KEY.match(key):
+                raise ValueError(f"slice_by: {key!r} is not a JSONL key (letters, digits, _.-)")
+        return keys
 
     @property
     def label(self) -> str:
@@ -137,7 +155,7 @@ class Dataset(DatasetSource):
 
     def load(self) -> list[Case]:
         """Read, validate and select the cases."""
-        cases = load_cases(self.path, self.fields)
+        cases = load_cases(self.path, self.fields, self.slice_by)
         if self.limit is not None:
             cases = cases[: self.limit]
         if self.sample is not None:
@@ -145,9 +163,13 @@ class Dataset(DatasetSource):
         return cases
 
 
-def load_cases(path: Path | str, fields: FieldMap = DEFAULT_FIELDS) -> list[Case]:
+def load_cases(
+    path: Path | str, fields: FieldMap = DEFAULT_FIELDS, slice_by: tuple[str, ...] = ()
+) -> list[Case]:
     """Read every case of a JSONL file; any bad row raises DatasetError naming file:line."""
-    return load_records(path, lambda where, lineno, row: _build_case(where, lineno, row, fields))
+    return load_records(
+        path, lambda where, lineno, row: _build_case(where, lineno, row, fields, slice_by)
+    )
 
 
 def load_records(path: Path | str, build: Callable[[Path, int, dict[str, Any]], R]) -> list[R]:
@@ -216,13 +238,16 @@ def build_record(
     required: dict[str, str],
     optional: dict[str, str] | None = None,
     id_key: str = "id",
+    slice_by: tuple[str, ...] = (),
 ) -> M:
     """Validate one row into `model`: `required`/`optional` map model fields onto JSONL keys.
 
     A missing required key or an invalid value raises DatasetError naming file:line and the key;
-    the id is the row's `id_key`, else `<file stem>:<line>`.
+    the id is the row's `id_key`, else `<file stem>:<line>`; `slice_by` keys give its `slices`.
     """
     data: dict[str, Any] = {"source": f"{path}:{lineno}"}
+    if slice_by:
+        data["slices"] = row_slices(path, lineno, row, slice_by)
     for name, key in required.items():
         if key not in row:
             raise DatasetError(path, lineno, f"missing field {key!r}")
@@ -251,9 +276,33 @@ def build_record(
         raise DatasetError(path, lineno, f"field {key!r}: {msg}") from None
 
 
-def _build_case(path: Path, lineno: int, row: dict[str, Any], fields: FieldMap) -> Case:
+def row_slices(
+    path: Path, lineno: int, row: dict[str, Any], slice_by: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The slices of one row: `key=value` for each `slice_by` key (one per tag of a list)."""
+    found: list[str] = []
+    for key in slice_by:
+        if key not in row:
+            raise DatasetError(path, lineno, f"missing field {key!r} (slice_by={key!r})")
+        value = row[key]
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, bool) or not isinstance(item, str | int) or not str(item).strip():
+                raise DatasetError(
+                    path,
+                    lineno,
+                    f"field {key!r} (slice_by): expected a non-empty string or a list of them, "
+                    f"got {value!r}",
+                )
+            found.append(f"{key}={str(item).strip()}")
+    return tuple(dict.fromkeys(found))
+
+
+def _build_case(
+    path: Path, lineno: int, row: dict[str, Any], fields: FieldMap, slice_by: tuple[str, ...]
+) -> Case:
     required = {name: getattr(fields, name) for name in ("premise", "hypothesis", "target")}
-    return build_record(Case, path, lineno, row, required, id_key=fields.id)
+    return build_record(Case, path, lineno, row, required, id_key=fields.id, slice_by=slice_by)
 
 
 def stratified_sample(cases: list[Case], size: int, seed: int) -> list[Case]:

@@ -26,6 +26,7 @@ class GenCase(BaseModel):
         prompt: the question or instruction.
         reference: a reference answer, when the dataset has one (reported, not scored).
         source: file:line the case was read from.
+        slices: its slices, `key=value` (GenDataset(slice_by=)).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -35,6 +36,7 @@ class GenCase(BaseModel):
     prompt: Text
     reference: str | None = None
     source: str = ""
+    slices: tuple[str, ...] = ()
 
     @field_validator("reference")
     @classmethod
@@ -53,15 +55,16 @@ class GenFields(KeyMap):
     id: str = "id"
 
 
-def load_gen_cases(path: Path | str, fields: GenFields | None = None) -> list[GenCase]:
+def load_gen_cases(
+    path: Path | str, fields: GenFields | None = None, slice_by: tuple[str, ...] = ()
+) -> list[GenCase]:
     """Read every generator case of a JSONL file; a bad row raises DatasetError naming file:line."""
     keys = fields or GenFields()
 
     def build(where: Path, lineno: int, row: dict[str, Any]) -> GenCase:
         required = {"context": keys.context, "prompt": keys.prompt}
-        return build_record(
-            GenCase, where, lineno, row, required, {"reference": keys.reference}, keys.id
-        )
+        optional = {"reference": keys.reference}
+        return build_record(GenCase, where, lineno, row, required, optional, keys.id, slice_by)
 
     return load_records(path, build)
 
@@ -78,7 +81,7 @@ class GenDataset(DatasetSource):
 
     def load(self) -> list[GenCase]:
         """Read, validate and select the cases."""
-        cases = load_gen_cases(self.path, self.fields)
+        cases = load_gen_cases(self.path, self.fields, self.slice_by)
         if self.limit is not None:
             cases = cases[: self.limit]
         if self.sample is not None and self.sample < len(cases):

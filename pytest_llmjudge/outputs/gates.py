@@ -43,7 +43,8 @@ def gate_lines(r: RunResult, where: str) -> Iterator[str]:
     for t in r.thresholds:
         if not t.passed:
             bound = f"threshold {t.threshold.op} {t.threshold.value:g}"
-            yield f"{label}: {where}: {t.checked()}, {bound}"
+            part = f" (slice {t.threshold.slice})" if t.threshold.slice else ""
+            yield f"{label}: {where}{part}: {t.checked()}, {bound}"
     if r.partial and not r.gates_applied and (r.thresholds or r.comparison is not None):
         yield (
             f"{selection_note(r)} selected for {where}: its gates are reported, not applied "

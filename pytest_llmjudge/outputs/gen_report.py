@@ -10,9 +10,11 @@ from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.gen_run import GenRun
 from pytest_llmjudge.outputs.formatting import calls_line, number
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
+from pytest_llmjudge.outputs.slices import slice_lines
 from pytest_llmjudge.scoring.comparison import Comparison
 from pytest_llmjudge.scoring.gating import with_interval
 
+SLICE_COLUMNS = ("hallucination_rate", "faithfulness", "relevancy")
 _HEADER = (
     "generator",
     "sampling",
@@ -63,7 +65,9 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
         "dataset_path": str(run.dataset.path),
         "judge": judge.name if judge else None,
         "relevancy_by": _relevancy_by(run.relevancy_ref),
+        "slice_by": list(run.dataset.slice_by),
         "metrics": result.metrics.model_dump(mode="json"),
+        "slices": {name: m.model_dump(mode="json") for name, m in result.slices.items()},
         "thresholds": [t.as_dict() for t in result.thresholds],
         "unresolved": [u.message() for u in result.unresolved()],
         "comparison": comparison,
@@ -75,6 +79,7 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
             {
                 "id": answer.id,
                 "case": case.id,
+                "slices": list(case.slices),
                 "sample": answer.sample,
                 "prompt": case.prompt,
                 "reference": case.reference,
@@ -145,11 +150,14 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()
+    yield from slice_lines(
+        results, SLICE_COLUMNS, lambda r: f"{r.run.key.generator} at {r.run.key.point}"
+    )
     for r in results:
         where = f"generator {r.run.key.generator} at {r.run.key.point} on {r.run.key.dataset}"
         yield from gate_lines(r, where)
         for u in r.unresolved():
-            yield f"WARNING: {where}: {u.message().replace(' cases cannot', ' answers cannot')}"
+            yield f"WARNING: {where}: {u.message().replace(' cases', ' answers', 1)}"
         if r.comparison is not None:
             c = r.comparison
             before, after, _ = hallucination_rates(c)

@@ -26,9 +26,11 @@ from pytest_llmjudge.outputs.html_parts import (
     facts,
     metrics_table,
     rows_left,
+    slices_table,
     state,
     text,
     unscored_note,
+    with_consistency,
 )
 from pytest_llmjudge.secrets import redact
 from pytest_llmjudge.wording import plural
@@ -160,9 +162,10 @@ def _run_section(run: Mapping[str, Any], index: int) -> Iterator[str]:
         ]
     )
     yield '<div class="grid">'
-    yield from metrics_table(run, METRIC_LABELS)
+    yield from metrics_table(run, with_consistency(METRIC_LABELS, (run.get("repeat") or 1) > 1))
     yield from _confusion(run.get("metrics") or {})
     yield "</div>"
+    yield from slices_table(run, CHART_METRICS)
     yield from comparison(run)
     yield from _mismatches(run)
 
@@ -207,6 +210,9 @@ def _mismatches(run: Mapping[str, Any]) -> Iterator[str]:
         else:
             verdict = escape(str(prediction))
             reason = case.get("reason") or ""
+        if case.get("agreement") is not None:  # a repeated case: each repetition's verdict
+            said = ", ".join("unscored" if v is None else str(v) for v in case["verdicts"])
+            reason = f"{reason}\nrepetitions: {said}"
         yield (
             f'<tr><td>{escape(str(case.get("id")))}</td><td class="num">'
             f"{escape(str(case.get('target')))}</td><td>{verdict}</td>"

@@ -120,6 +120,9 @@ def _overview(runs: Sequence[Mapping[str, Any]]) -> Iterator[str]:
     yield "</table>"
 
 
+SLICE_LABELS = {"hallucination_rate": "hallucination rate", "faithfulness": "faithfulness"}
+
+
 def _section(run: Mapping[str, Any], index: int) -> Iterator[str]:
     m = run.get("metrics") or {}
     yield (
@@ -146,9 +149,10 @@ def _section(run: Mapping[str, Any], index: int) -> Iterator[str]:
     )
     labels = {k: v for k, v in METRIC_LABELS.items() if k != "relevancy" or _rated(m)}
     yield '<div class="grid">'
-    yield from parts.metrics_table(run, labels)
+    yield from parts.metrics_table(run, parts.with_consistency(labels, samples > 1))
     yield from _answer_counts(m)
     yield "</div>"
+    yield from parts.slices_table(run, SLICE_LABELS)
     rates = (run.get("comparison") or {}).get("hallucination_rate") or {}
     detail = ""
     if rates:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pytest_llmjudge.outputs.formatting import clip, interval, limit, shown
+from pytest_llmjudge.outputs.formatting import clip, interval, limit, shown, with_ci
 from pytest_llmjudge.wording import plural
 
 MAX_ROWS = 200  # mismatched cases or flagged answers listed per run; the rest are counted
@@ -116,7 +116,8 @@ def metrics_table(run: Mapping[str, Any], labels: Mapping[str, str]) -> Iterator
     yield "<th>95% interval</th><th>gate</th></tr>"
     gates: dict[str, list[Mapping[str, Any]]] = {}
     for gate in run.get("thresholds") or []:
-        gates.setdefault(str(gate.get("metric")), []).append(gate)
+        if not gate.get("slice"):  # a slice's gates are in its row of the slices table
+            gates.setdefault(str(gate.get("metric")), []).append(gate)
     for name in [*labels, *(g for g in gates if g not in labels)]:
         value = m.get(name)
         if name not in m or not (value is None or isinstance(value, int | float)):
@@ -129,6 +130,38 @@ def metrics_table(run: Mapping[str, Any], labels: Mapping[str, str]) -> Iterator
             f"<td>{'<br>'.join(gate_cell(g) for g in gates.get(name, []))}</td></tr>"
         )
     yield "</table></div>"
+
+
+CONSISTENCY_LABELS = {"flaky": "flaky cases", "self_consistency": "self-consistency"}
+
+
+def with_consistency(labels: Mapping[str, str], repeated: bool) -> dict[str, str]:
+    """`labels`, and the consistency metrics when the run judged a case more than once."""
+    return {**labels, **CONSISTENCY_LABELS} if repeated else dict(labels)
+
+
+def slices_table(run: Mapping[str, Any], columns: Mapping[str, str]) -> Iterator[str]:
+    """The run's metrics per slice (Dataset(slice_by=)), with intervals and each slice's gates."""
+    slices = run.get("slices") or {}
+    if not slices:
+        return
+    gates: dict[str, list[Mapping[str, Any]]] = {}
+    for gate in run.get("thresholds") or []:
+        if gate.get("slice"):
+            gates.setdefault(str(gate["slice"]), []).append(gate)
+    head = "".join(f"<th>{escape(label)} [95% CI]</th>" for label in columns.values())
+    yield f"<h3>Slices</h3><table><tr><th>slice</th><th>n</th><th>unscored</th>{head}"
+    yield "<th>gates</th></tr>"
+    for name, m in slices.items():
+        cells = "".join(f'<td class="num">{with_ci(m, metric)}</td>' for metric in columns)
+        shown_gates = "<br>".join(
+            f"{escape(str(g.get('metric')))} {gate_cell(g)}" for g in gates.get(name, [])
+        )
+        yield (
+            f'<tr><td>{escape(name)}</td><td class="num">{m.get("n", "-")}</td>'
+            f'<td class="num">{m.get("unscored", "-")}</td>{cells}<td>{shown_gates}</td></tr>'
+        )
+    yield "</table>"
 
 
 def comparison(

@@ -195,14 +195,21 @@ def _pick_baseline(run: dict[str, Any], baselines: Sequence[dict[str, Any]]) -> 
 def _run(data: dict[str, Any], keep_thresholds: bool) -> JudgeRun:
     key = RunKey(data["test"], data["judge"], data["dataset"])
     thresholds = tuple(
-        Threshold(t["metric"], t["op"], float(t["value"])) for t in data.get("thresholds", [])
+        Threshold(t["metric"], t["op"], float(t["value"]), slice=t.get("slice"))
+        for t in data.get("thresholds", [])
+    )
+    dataset = Dataset(
+        path=Path(data.get("dataset_path") or data["dataset"]),
+        name=data["dataset"],
+        slice_by=tuple(data.get("slice_by") or ()),
     )
     run = JudgeRun(
         key,
         data["judge"],
-        Dataset(path=Path(data.get("dataset_path") or data["dataset"]), name=data["dataset"]),
+        dataset,
         thresholds if keep_thresholds else (),
         total=int(data.get("total") or 0),  # a partly selected run stays partial
+        repeat=int(data.get("repeat") or 1),
     )
     for case in data["cases"]:
         run.cases.append(
@@ -211,8 +218,10 @@ def _run(data: dict[str, Any], keep_thresholds: bool) -> JudgeRun:
                 premise=_NOT_STORED,
                 hypothesis=_NOT_STORED,
                 target=case["target"],
+                slices=tuple(case.get("slices") or ()),
             )
         )
+        repeated = case.get("verdicts") if run.repeat > 1 else None
         run.verdicts[case["id"]] = Verdict(
             prediction=case.get("prediction"),
             reason=case.get("reason") or "",
@@ -222,6 +231,7 @@ def _run(data: dict[str, Any], keep_thresholds: bool) -> JudgeRun:
             latency_s=case.get("latency_s") or 0.0,
             tokens=case.get("tokens"),
             cached=bool(case.get("cached", False)),
+            trials=tuple(Verdict(prediction=p) for p in repeated or ()),
         )
     return run
 

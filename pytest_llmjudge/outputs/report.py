@@ -18,6 +18,7 @@ from pytest_llmjudge.outputs.formatting import calls_line
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.outputs.repeats import flaky_lines, repetition_fields
+from pytest_llmjudge.outputs.slices import slice_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
 from pytest_llmjudge.scoring.metrics import Metrics
@@ -36,7 +37,9 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "backend": judge.backend if judge else None,
         "kind": judge.kind if judge else None,
         "repeat": run.repeat,
+        "slice_by": list(run.dataset.slice_by),
         "metrics": result.metrics.model_dump(),
+        "slices": {name: m.model_dump() for name, m in result.slices.items()},
         "thresholds": [t.as_dict() for t in result.thresholds],
         "unresolved": [u.message() for u in result.unresolved()],
         "comparison": result.comparison.as_dict() if result.comparison else None,
@@ -51,6 +54,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
             {
                 "id": case.id,
                 "target": case.target,
+                "slices": list(case.slices),
                 "prediction": verdict.prediction,
                 "correct": verdict.prediction == case.target,
                 "reason": verdict.reason,
@@ -135,6 +139,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()
+    yield from slice_lines(evals.judge_results, columns, lambda r: r.run.key.judge)
     for r in evals.judge_results:
         if r.metrics.unscored_policy == "exclude" and r.metrics.unscored:
             yield (

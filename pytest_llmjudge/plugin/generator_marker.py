@@ -99,7 +99,7 @@ def parse_gen_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Pat
         isinstance(samples, bool) or not isinstance(samples, int) or samples < 1
     ):
         raise ConfigError(f"samples: expected a positive integer, got {samples!r}")
-    thresholds = marker_thresholds(kwargs, names)
+    thresholds = marker_thresholds(kwargs, names, datasets)
     for threshold in thresholds:
         if threshold.metric not in GENERATOR_METRICS:
             raise ConfigError(

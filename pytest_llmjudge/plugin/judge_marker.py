@@ -12,7 +12,12 @@ from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.model.dataset import Dataset, DatasetSource
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.plugin.markers import MARKER, MARKER_HELP
-from pytest_llmjudge.scoring.thresholds import Threshold, check_scopes, thresholds_from
+from pytest_llmjudge.scoring.thresholds import (
+    Threshold,
+    check_scopes,
+    check_slices,
+    thresholds_from,
+)
 
 D = TypeVar("D", bound=DatasetSource)
 
@@ -53,7 +58,7 @@ def parse_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Path) -
     labels = [judge_label(j) for j in judges]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"judges: duplicate judge names {labels}")
-    thresholds = marker_thresholds(kwargs, labels)
+    thresholds = marker_thresholds(kwargs, labels, datasets)
     baseline = kwargs.get("baseline")
     if baseline is not None and not isinstance(baseline, bool | str):
         raise ConfigError(f"baseline: expected True or a role name, got {baseline!r}")
@@ -81,13 +86,17 @@ def judge_label(judge: Judge | str) -> str:
     return judge.name if isinstance(judge, Judge) else judge
 
 
-def marker_thresholds(kwargs: Mapping[str, Any], names: list[str]) -> tuple[Threshold, ...]:
-    """The marker's thresholds=, each scoped (if at all) to one of the marker's `names`."""
+def marker_thresholds(
+    kwargs: Mapping[str, Any], names: list[str], datasets: tuple[DatasetSource, ...]
+) -> tuple[Threshold, ...]:
+    """The marker's thresholds=, each scoped (if at all) to one of the marker's `names`, and
+    to a slice (if at all) by a key one of its `datasets` slices by."""
     try:
         thresholds = thresholds_from(kwargs.get("thresholds"))
     except Exception as exc:
         raise ConfigError(f"thresholds: {exc}") from None
     check_scopes(thresholds, names, "thresholds=")
+    check_slices(thresholds, {key for d in datasets for key in d.slice_by}, "thresholds=")
     return thresholds
 
 

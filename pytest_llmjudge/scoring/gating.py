@@ -50,6 +50,7 @@ class ThresholdResult:
         """The threshold as the JSON report writes it."""
         return {
             "metric": self.threshold.metric,
+            "slice": self.threshold.slice,
             "op": self.threshold.op,
             "value": self.threshold.value,
             "actual": self.actual,
@@ -157,8 +158,9 @@ class Unresolved:
             if self.needed is not None
             else "no feasible number of cases at this rate would resolve it"
         )
+        cases = f"{self.n} cases of {t.slice}" if t.slice else f"{self.n} cases"
         return (
-            f"{self.n} cases cannot show {t.metric} {t.op} {t.value:g}: the point estimate "
+            f"{cases} cannot show {t.metric} {t.op} {t.value:g}: the point estimate "
             f"{self.point:.3f} meets it, its 95% interval [{lo:.3f}, {hi:.3f}] does not; "
             f"{need}"
         )

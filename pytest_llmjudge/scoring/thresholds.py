@@ -52,23 +52,32 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
 }
 _PATTERN = re.compile(
-    r"^\s*(?:(?P<judge>[A-Za-z0-9_.+-]+)\s*:\s*)?(?P<metric>[a-z_][a-z0-9_]*)\s*"
-    r"(?P<op>>=|<=|>|<)\s*(?P<value>[0-9]*\.?[0-9]+)\s*$"
+    r"^\s*(?:(?P<judge>[A-Za-z0-9_.+-]+)\s*:\s*)?"
+    r"(?:(?P<field>[A-Za-z0-9_.-]+)\s*=\s*(?P<value_of>[^:<>=]*[^:<>=\s])\s*:\s*)?"
+    r"(?P<metric>[a-z_][a-z0-9_]*)\s*(?P<op>>=|<=|>|<)\s*(?P<value>[0-9]*\.?[0-9]+)\s*$"
 )
 
 
 @dataclass(frozen=True)
 class Threshold:
-    """A bound on one metric, optionally for one judge only."""
+    """A bound on one metric, optionally for one judge only, optionally on one slice of the
+    cases (`slice`: "source=news", see Dataset(slice_by=))."""
 
     metric: str
     op: str
     value: float
     judge: str | None = None
+    slice: str | None = None
 
     def __str__(self) -> str:
         scope = f"{self.judge}:" if self.judge else ""
-        return f"{scope}{self.metric}{self.op}{self.value:g}"
+        part = f"{self.slice}:" if self.slice else ""
+        return f"{scope}{part}{self.metric}{self.op}{self.value:g}"
+
+    @property
+    def slice_field(self) -> str | None:
+        """The dataset field of the slice a threshold targets ("source" of "source=news")."""
+        return self.slice.split("=", 1)[0] if self.slice else None
 
     def applies_to(self, judge: str) -> bool:
         """Whether this threshold gates runs of `judge`."""
@@ -80,11 +89,13 @@ class Threshold:
 
 
 def parse_threshold(text: str) -> Threshold:
-    """Parse "metric>=value" or "judge:metric>=value"; raises ArgumentTypeError when invalid."""
+    """Parse "metric>=value", "judge:metric>=value", "source=news:recall>=0.8" (a slice) or
+    "judge:source=news:recall>=0.8"; raises ArgumentTypeError when invalid."""
     match = _PATTERN.match(text)
     if not match:
         raise argparse.ArgumentTypeError(
-            f"invalid threshold {text!r}: expected e.g. 'f1>=0.8' or 'judge-name:accuracy>0.7'"
+            f"invalid threshold {text!r}: expected e.g. 'f1>=0.8', 'judge-name:accuracy>0.7' "
+            "or 'source=news:recall>=0.8' (a slice)"
         )
     metric, value = match["metric"], float(match["value"])
     if metric not in METRICS:
@@ -96,7 +107,8 @@ def parse_threshold(text: str) -> Threshold:
             f"invalid threshold {text!r}: {metric} is a rate between 0 and 1, not {value:g} "
             f"(for {value:g}% write {value / 100:g})"
         )
-    return Threshold(metric=metric, op=match["op"], value=value, judge=match["judge"])
+    part = f"{match['field']}={match['value_of']}" if match["field"] else None
+    return Threshold(metric, match["op"], value, judge=match["judge"], slice=part)
 
 
 def check_scopes(thresholds: Iterable[Threshold], known: Iterable[str], where: str) -> None:
@@ -107,6 +119,18 @@ def check_scopes(thresholds: Iterable[Threshold], known: Iterable[str], where: s
             raise ConfigError(
                 f"{where}: threshold {threshold} names no judge or generator of the run: "
                 + unknown("name", threshold.judge, names)
+            )
+
+
+def check_slices(thresholds: Iterable[Threshold], fields: Iterable[str], where: str) -> None:
+    """Raise ConfigError when a threshold targets a slice by a key no dataset slices by."""
+    known = set(fields)
+    for threshold in thresholds:
+        field = threshold.slice_field
+        if field is not None and field not in known:
+            hint = unknown("key", field, known) if known else "no dataset sets slice_by="
+            raise ConfigError(
+                f"{where}: threshold {threshold} targets a slice by {field!r}: {hint}"
             )
 
 
@@ -124,11 +148,12 @@ def thresholds_from(
 
 
 def merge(*layers: Iterable[Threshold]) -> tuple[Threshold, ...]:
-    """Combine threshold layers; later ones replace earlier ones on the same judge, metric, side."""
-    merged: dict[tuple[str | None, str, str], Threshold] = {}
+    """Combine threshold layers; later ones replace earlier ones on the same judge, slice,
+    metric and side."""
+    merged: dict[tuple[str | None, str | None, str, str], Threshold] = {}
     for layer in layers:
-        for threshold in layer:
-            merged[(threshold.judge, threshold.metric, threshold.op[0])] = threshold
+        for t in layer:
+            merged[(t.judge, t.slice, t.metric, t.op[0])] = t
     return tuple(merged.values())
 
 

@@ -50,7 +50,9 @@ def calls(project: Project) -> list[tuple[str, int]]:
 
 def test_each_case_is_judged_n_times_and_reported_once(project: Project) -> None:
     flipping(project, ', repeat=3, thresholds=["flaky<=0.05"]')
-    result = project.pytester.runpytest("--llmjudge-report=report.json", "--junitxml=junit.xml")
+    result = project.pytester.runpytest(
+        "--llmjudge-report=report.json", "--junitxml=junit.xml", "--llmjudge-html=r.html"
+    )
     result.assert_outcomes(passed=5, xfailed=1)  # one item per case: c4's majority is wrong
     assert sorted(calls(project)) == sorted((f"c{i}", k) for i in range(1, 7) for k in range(3))
     (run,) = project.report()["runs"]
@@ -72,6 +74,8 @@ def test_each_case_is_judged_n_times_and_reported_once(project: Project) -> None
         ]
     )
     assert 'name="llmjudge.verdicts" value="0,1,1"' in (project.path / "junit.xml").read_text()
+    html = (project.path / "r.html").read_text()
+    assert "flaky cases" in html and "repetitions: 0, 1, 1" in html
 
 
 def test_a_tie_is_unscored_and_the_command_line_overrides_the_marker(project: Project) -> None:
