@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_llmjudge import Dataset
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 # Gates: 40 cases give a 95% interval of about +/-0.15, so only a clear regression fails them.
@@ -18,7 +20,8 @@ THRESHOLDS = [
 
 
 @pytest.mark.llmjudge(
-    dataset=DATA / "news-dev.jsonl",
+    # each run's metrics per news section too (slices of 4-8 cases: a view, not a gate)
+    dataset=Dataset(path=DATA / "news-dev.jsonl", slice_by="section"),
     judges=["local", "local_ft", "mistral_prompted", "mistral_fewshot", "mistral_finetuned"],
     thresholds=THRESHOLDS,
 )

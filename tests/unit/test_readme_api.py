@@ -27,6 +27,22 @@ def test_the_readme_evaluate_example_runs() -> None:
     assert out.stdout.split() == ["ok", "40"]
 
 
+def test_the_readme_repeats_and_slices_example_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Repeats, flaky cases and slices", 1)[1]
+    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.S)[:1]
+    check = (
+        "\nassert (run.metrics.flaky, run.metrics.accuracy) == (1.0, 1.0)\n"
+        "assert run.slices['section=sport'].n == 4 and result.passed is False\n"
+        "print('ok', run.metrics.repeat, len(run.slices))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code + check], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok", "3", "9"]
+
+
 def test_the_test_extra_does_not_bring_pytest_asyncio() -> None:
     import tomllib
 
