@@ -85,6 +85,7 @@ class BatchStats:
     """What happened to the model calls of one batch."""
 
     cases: int = 0
+    repetitions: int = 0  # of those, repetitions after a case's first (repeat=N)
     cached: int = 0
     requests: int = 0  # that reached the server (retries among them, also counted apart)
     retries: int = 0
@@ -93,7 +94,7 @@ class BatchStats:
 
     def counts(self) -> Counter[str]:
         """The batch's counts, to be summed over a run's batches (and xdist workers)."""
-        names = ("cases", "cached", "requests", "retries", "rate_limited")
+        names = ("cases", "repetitions", "cached", "requests", "retries", "rate_limited")
         return Counter({name: getattr(self, name) for name in names})
 
 
@@ -129,6 +130,7 @@ class CallRunner:
         """The verdict on `case`: from the cache, else from the server (never raises CallError)."""
         verdict = _scrub(await self._judge(case))
         self.stats.cases += 1  # once judged: a case cancelled in flight is not counted
+        self.stats.repetitions += getattr(case, "repeat", 0) > 0
         if verdict.error is not None:
             halts = {h.message for h in self.context.halts.values()}
             self.stats.causes[_cause_kind(verdict.error, halts)] += 1

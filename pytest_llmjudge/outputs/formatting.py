@@ -73,13 +73,19 @@ def answer_label(answer: Mapping[str, Any]) -> str:
 
 def calls_line(where: str, counts: Mapping[str, int]) -> str:
     """One run's model calls over all its batches (and xdist workers), in plain words:
-    'judge m on news: 40 cases, 3 from the cache, 39 requests sent (2 retries)'."""
+    'judge m on news: 40 cases, 3 from the cache, 39 requests sent (2 retries)', and with
+    repeat=3 '40 cases x 3 repetitions (120 answers), ...'."""
     retries = counts.get("retries", 0)
     extra = [f"{retries} {'retry' if retries == 1 else 'retries'}"] if retries else []
     if counts.get("rate_limited"):
         extra.append(f"{counts['rate_limited']} answered 429")
     detail = f" ({', '.join(extra)})" if extra else ""
+    answers, again = counts.get("cases", 0), counts.get("repetitions", 0)
+    cases = plural(answers - again, "case")
+    if again:
+        times = round(answers / (answers - again)) if answers > again else 0
+        cases = f"{cases} x {times} repetitions ({answers} answers)"
     return (
-        f"{where}: {plural(counts.get('cases', 0), 'case')}, {counts.get('cached', 0)} from the "
+        f"{where}: {cases}, {counts.get('cached', 0)} from the "
         f"cache, {plural(counts.get('requests', 0), 'request')} sent{detail}"
     )

@@ -132,7 +132,13 @@ def test_each_repetition_is_its_own_request_and_cache_entry(chat_project: Projec
     assert server.count == 18, "a rerun is answered from the cache"
     result = pytester.runpytest("--llmjudge-repeat=4")
     assert server.count == 24, "raising N sends only the new repetitions"
-    result.stdout.fnmatch_lines(["*6 cases x 4 repetitions, 18 cached, 6 requests*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*6 cases x 4 repetitions, 18 cached, 6 requests*",
+            "*judge m on cases: 6 cases x 4 repetitions (24 answers), 18 from the cache, "
+            "6 requests sent",
+        ]
+    )
 
 
 def test_evaluate_repeats_too(tmp_path: Path) -> None:
