@@ -20,6 +20,7 @@ from pytest_llmjudge.scoring.comparison import (
     baseline_cases,
     compare,
 )
+from pytest_llmjudge.scoring.correction import JudgeRates
 from pytest_llmjudge.scoring.gating import (
     Gated,
     ThresholdResult,
@@ -27,7 +28,13 @@ from pytest_llmjudge.scoring.gating import (
     check_threshold,
     unresolved,
 )
-from pytest_llmjudge.scoring.gen_metrics import GenMetrics, Outcome, compute_gen_metrics, words
+from pytest_llmjudge.scoring.gen_metrics import (
+    GenMetrics,
+    Outcome,
+    compute_gen_metrics,
+    corrected,
+    words,
+)
 from pytest_llmjudge.scoring.metrics import Metrics, compute_metrics
 from pytest_llmjudge.scoring.policies import GateOn
 from pytest_llmjudge.scoring.thresholds import (
@@ -147,6 +154,10 @@ def finish_run(run: Run, settings: Settings, runs: Mapping[Key, Run]) -> RunResu
     its baseline generator's run)."""
     metrics = run_metrics(run, settings, run.cases)
     slices = {name: run_metrics(run, settings, cases) for name, cases in sliced(run.cases)}
+    if isinstance(run, GenRun):  # its rates corrected for its judge's measured errors
+        rates = run.judge_rates or measured_rates(run, runs)
+        metrics = corrected(cast(GenMetrics, metrics), rates)
+        slices = {name: corrected(cast(GenMetrics, m), rates) for name, m in slices.items()}
     gate_on = settings.gates.gate_on
     checked = tuple(_check(t, metrics, slices, gate_on) for t in applicable(settings, run))
     comparison, error = None, None
@@ -175,6 +186,31 @@ def _check(
             return ThresholdResult(threshold, None, False, None, "point", why)
         metrics = slices[threshold.slice]
     return check_threshold(cast(Metrics, metrics), threshold, gate_on)
+
+
+def measured_rates(run: GenRun, runs: Mapping[Key, Run]) -> JudgeRates | None:
+    """The sensitivity and specificity on hallucination of a generator run's judge, from that
+    judge's runs on labelled cases in the session (pooled; scored cases only), or None."""
+    name = run.judge.name if run.judge is not None else str(run.judge_ref)
+    judged = [
+        (case.target, verdict.prediction, other.key.dataset)
+        for other in runs.values()
+        if isinstance(other, JudgeRun) and other.key.judge == name
+        for case in other.cases
+        if (verdict := other.verdicts.get(case.id)) is not None and verdict.scored
+    ]
+    inconsistent = [p for t, p, _ in judged if t == 0]
+    consistent = [p for t, p, _ in judged if t == 1]
+    if not inconsistent or not consistent:
+        return None
+    datasets = ", ".join(dict.fromkeys(d for _, _, d in judged))
+    return JudgeRates(
+        sensitivity=inconsistent.count(0) / len(inconsistent),
+        specificity=consistent.count(1) / len(consistent),
+        inconsistent=len(inconsistent),
+        consistent=len(consistent),
+        source=f"judge {name} on {datasets}",
+    )
 
 
 C = TypeVar("C", Case, GenCase)

@@ -7,6 +7,7 @@ controller merges every worker's runs into its own, so that it gates and reports
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from pytest_llmjudge.model.generator import Generator, Sampling
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.runs import JudgeRun, Key, Run, RunKey, add_calls, merge_baseline
 from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.scoring.correction import JudgeRates
 from pytest_llmjudge.scoring.thresholds import parse_threshold
 
 
@@ -80,6 +82,7 @@ def _gen_run(run: GenRun) -> dict[str, Any]:
         "samples": run.samples,
         "compare_with": run.compare_with,
         "require_better": run.require_better,
+        "judge_rates": asdict(run.judge_rates) if run.judge_rates else None,
         "answers": {a: run.answers[a].model_dump(mode="json") for a in ids},
         "verdicts": {a: run.verdicts[a].model_dump(mode="json") for a in ids},
         "relevancy": {a: v for a, v in run.relevancy.items() if a in ids},
@@ -129,6 +132,7 @@ def _merge_gen_run(runs: dict[Key, Run], data: dict[str, Any]) -> None:
             tuple(parse_threshold(t) for t in data["thresholds"]),
             compare_with=data["compare_with"],
             require_better=data["require_better"],
+            judge_rates=JudgeRates(**data["judge_rates"]) if data["judge_rates"] else None,
             cases=[GenCase.model_validate(c) for c in data["cases"]],
         )
         runs[key] = run

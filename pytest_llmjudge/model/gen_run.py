@@ -13,6 +13,7 @@ from pytest_llmjudge.model.gen_dataset import GenCase, GenDataset
 from pytest_llmjudge.model.generator import Generator, Sampling
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.verdict import Verdict
+from pytest_llmjudge.scoring.correction import JudgeRates
 from pytest_llmjudge.scoring.thresholds import Threshold
 from pytest_llmjudge.secrets import redact
 
@@ -108,6 +109,7 @@ class GenRun:
     relevancy_ref: Relevancy = "lexical"
     compare_with: str | None = None  # the baseline generator this run is compared with
     require_better: bool = False
+    judge_rates: JudgeRates | None = None  # given; else measured by the judge's runs, if any
     grid_point: dict[str, Any] = field(default_factory=dict)  # what the marker's grid sets
     own_samples: bool = False  # samples come from the generator (the marker sets none)
     cases: list[GenCase] = field(default_factory=list)  # the selected ones

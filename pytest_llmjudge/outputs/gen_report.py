@@ -156,6 +156,7 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
     for r in results:
         where = f"generator {r.run.key.generator} at {r.run.key.point} on {r.run.key.dataset}"
         yield from gate_lines(r, where)
+        yield from corrected_lines(r, where)
         for u in r.unresolved():
             yield f"WARNING: {where}: {u.message().replace(' cases', ' answers', 1)}"
         if r.comparison is not None:
@@ -182,6 +183,27 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
             f"skipped: generator {run.key.generator} at {run.key.point} on {run.key.dataset}: "
             f"{run.skipped}"
         )
+
+
+def corrected_lines(r: RunResult, where: str) -> Iterator[str]:
+    """A run's hallucination rate corrected for its judge's measured errors, with what it used."""
+    m = r.metrics
+    rates = getattr(m, "judge_rates", None)
+    if not rates:
+        return
+    ci = m.interval("hallucination_rate_corrected")
+    measured = (
+        f"sensitivity {rates['sensitivity']:.2f} on {rates['inconsistent']} inconsistent and "
+        f"specificity {rates['specificity']:.2f} on {rates['consistent']} consistent cases"
+        if rates.get("inconsistent") is not None
+        else f"sensitivity {rates['sensitivity']:.2f}, specificity {rates['specificity']:.2f}"
+    )
+    yield (
+        f"{where}: hallucination rate corrected for the judge's errors "
+        f"{with_interval(m.value('hallucination_rate_corrected'), ci)} "
+        f"(raw over the labelled answers {number(m.inconsistent / m.scored if m.scored else None)}"
+        f"; {measured}, {rates['source']})"
+    )
 
 
 def _relevancy_by(ref: Any) -> str | None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 METRIC_LABELS = {
     "hallucination_rate": "hallucination rate",
+    "hallucination_rate_corrected": "hallucination rate, corrected for the judge's errors",
     "faithfulness": "faithfulness",
     "relevancy": "relevancy",
     "coverage": "coverage",
@@ -148,6 +149,8 @@ def _section(run: Mapping[str, Any], index: int) -> Iterator[str]:
         f"{escape(plural(samples, 'sample'))} per case</p>"
     )
     labels = {k: v for k, v in METRIC_LABELS.items() if k != "relevancy" or _rated(m)}
+    if not m.get("judge_rates"):  # no measured judge errors to correct for
+        labels.pop("hallucination_rate_corrected")
     yield '<div class="grid">'
     yield from parts.metrics_table(run, parts.with_consistency(labels, samples > 1))
     yield from _answer_counts(m)

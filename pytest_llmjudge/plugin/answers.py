@@ -122,6 +122,7 @@ def parametrize_answers(metafunc: pytest.Metafunc, evals: EvalSession) -> None:
                         relevancy_ref=spec.relevancy,
                         compare_with=compare_with,
                         require_better=spec.require_better,
+                        judge_rates=spec.judge_rates,
                         grid_point=point,
                         own_samples=spec.samples is None,
                         skipped=reason,

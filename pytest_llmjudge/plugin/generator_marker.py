@@ -18,6 +18,7 @@ from pytest_llmjudge.plugin.judge_marker import (
     marker_thresholds,
 )
 from pytest_llmjudge.plugin.markers import GEN_MARKER
+from pytest_llmjudge.scoring.correction import JudgeRates
 from pytest_llmjudge.scoring.thresholds import GENERATOR_METRICS, Threshold
 
 _KWARGS = {
@@ -31,6 +32,7 @@ _KWARGS = {
     "relevancy",
     "compare",
     "require_better",
+    "judge_rates",
 }
 
 
@@ -48,6 +50,8 @@ class GenMarkerSpec:
         relevancy: "lexical", "judge", a Judge, a fixture name, or None (not rated).
         compare: (baseline generator, candidate generator), or None.
         require_better: the candidate must be significantly better than the baseline.
+        judge_rates: the judge's sensitivity and specificity on hallucination, given (None:
+            measured by its judge runs in the session, if any).
     """
 
     datasets: tuple[GenDataset, ...]
@@ -59,6 +63,7 @@ class GenMarkerSpec:
     relevancy: str | Judge | None = "lexical"
     compare: tuple[str, str] | None = None
     require_better: bool = False
+    judge_rates: JudgeRates | None = None
 
     def points(self, generator: Generator | None) -> tuple[Sampling, ...]:
         """The sampling points of a generator: its own settings updated by each grid point."""
@@ -133,8 +138,32 @@ def parse_gen_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], base: Pat
     if require_better and compare is None:
         raise ConfigError("require_better=True needs compare=(baseline, candidate)")
     return GenMarkerSpec(
-        datasets, generators, judge, grid, samples, thresholds, relevancy, compare, require_better
+        datasets,
+        generators,
+        judge,
+        grid,
+        samples,
+        thresholds,
+        relevancy,
+        compare,
+        require_better,
+        _judge_rates(kwargs.get("judge_rates")),
     )
+
+
+def _judge_rates(spec: Any) -> JudgeRates | None:
+    """judge_rates={"sensitivity": 0.8, "specificity": 0.9, "inconsistent": 50, "consistent":
+    50} (the counts they were measured on; without them the rates are taken as exact)."""
+    if spec is None or isinstance(spec, JudgeRates):
+        return spec
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"judge_rates: expected a dict or a JudgeRates, got {spec!r}")
+    try:
+        return JudgeRates(**spec)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"judge_rates: {exc} (keys: sensitivity, specificity, inconsistent, consistent)"
+        ) from None
 
 
 def _grid(spec: Any) -> tuple[dict[str, Any], ...]:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
 from pytest_llmjudge.scoring.consistency import consistency
+from pytest_llmjudge.scoring.correction import JudgeRates, rogan_gladen
 from pytest_llmjudge.scoring.metrics import CONFIDENCE
 from pytest_llmjudge.scoring.policies import UnscoredPolicy
 from pytest_llmjudge.scoring.stats import wilson_interval
@@ -48,6 +50,7 @@ class GenMetrics(BaseModel):
         coverage: scored / n.
         counted: answers in the rate (n, or scored when unscored answers are excluded).
         hallucinated: answers counted as hallucinations (unscored ones included by default).
+        inconsistent: answers the judge labelled inconsistent.
         hallucination_rate: hallucinated / counted (0.0 when nothing is counted).
         hallucination_rate_ci: its 95% Wilson interval.
         faithfulness: consistent / counted (1 - hallucination_rate when anything is counted).
@@ -60,6 +63,10 @@ class GenMetrics(BaseModel):
             labelled differently and the mean share agreeing with each case's most common label
             (consistency.py), with intervals; None when no case has two labelled answers.
         repeated: cases with two labelled answers (what those two are estimated from).
+        hallucination_rate_corrected: the rate over the labelled answers corrected for the
+            judge's measured sensitivity and specificity (correction.py), with its interval
+            carrying both the answers' and the judge's sampling error; None without them.
+        judge_rates: the judge's rates the correction used, and where they were measured.
         unscored_policy: how unscored answers were counted.
     """
 
@@ -71,6 +78,7 @@ class GenMetrics(BaseModel):
     coverage: float
     counted: int
     hallucinated: int
+    inconsistent: int
     hallucination_rate: float
     hallucination_rate_ci: tuple[float, float]
     faithfulness: float
@@ -84,19 +92,22 @@ class GenMetrics(BaseModel):
     self_consistency: float | None = None
     self_consistency_ci: tuple[float, float] | None = None
     repeated: int = 0
+    hallucination_rate_corrected: float | None = None
+    hallucination_rate_corrected_ci: tuple[float, float] | None = None
+    judge_rates: dict[str, Any] | None = None
     unscored_policy: UnscoredPolicy = "wrong"
 
     def value(self, name: str) -> float | None:
         """A metric by name, as thresholds refer to it (a missing token count reads 0.0; the
-        consistency metrics are None when undefined)."""
+        consistency metrics and the corrected rate are None when undefined)."""
         value = getattr(self, name)
-        if value is None and name in _CONSISTENCY:
+        if value is None and name in _UNDEFINED:
             return None
         return float(value or 0.0)
 
     def undefined(self, name: str) -> str | None:
         """Why a metric has no value (None when it has one)."""
-        return SAMPLES_UNDEFINED if self.value(name) is None else None
+        return _UNDEFINED.get(name, "undefined") if self.value(name) is None else None
 
     def interval(self, name: str) -> tuple[float, float] | None:
         """The 95% interval of a rate, or None (counts, means and coverage have none)."""
@@ -105,13 +116,36 @@ class GenMetrics(BaseModel):
 
     def denominator(self, name: str) -> int | None:
         """The number of answers a rate is estimated from."""
-        if name in _CONSISTENCY:
+        if name in ("flaky", "self_consistency"):
             return self.repeated
+        if name == "hallucination_rate_corrected":
+            return self.scored
         return self.counted if name in ("hallucination_rate", "faithfulness") else None
 
 
-_CONSISTENCY = ("flaky", "self_consistency")
 SAMPLES_UNDEFINED = "no case has two labelled answers (sample each case with samples=N, N >= 2)"
+_UNDEFINED = {
+    "flaky": SAMPLES_UNDEFINED,
+    "self_consistency": SAMPLES_UNDEFINED,
+    "hallucination_rate_corrected": "the judge's sensitivity and specificity are not known (run "
+    "it on labelled cases in the same session, or give judge_rates=) or tell nothing "
+    "(sensitivity + specificity <= 1)",
+}
+
+
+def corrected(metrics: GenMetrics, rates: JudgeRates | None) -> GenMetrics:
+    """`metrics` with the hallucination rate of its labelled answers corrected for the judge's
+    errors (unchanged without `rates`)."""
+    if rates is None:
+        return metrics
+    found = rogan_gladen(metrics.inconsistent, metrics.scored, rates, CONFIDENCE)
+    return metrics.model_copy(
+        update={
+            "hallucination_rate_corrected": found.rate,
+            "hallucination_rate_corrected_ci": found.interval,
+            "judge_rates": asdict(rates),
+        }
+    )
 
 
 def compute_gen_metrics(
@@ -143,6 +177,7 @@ def compute_gen_metrics(
         coverage=_ratio(n - n_unscored, n),
         counted=counted,
         hallucinated=hallucinated,
+        inconsistent=inconsistent,
         hallucination_rate=_ratio(hallucinated, counted),
         hallucination_rate_ci=wilson_interval(hallucinated, counted, CONFIDENCE),
         faithfulness=_ratio(consistent, counted),

@@ -23,6 +23,7 @@ JUDGE_METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored"
 # metrics of a generator run (generation/metrics.py); "hallucination_rate<=0.1" gates from above
 GENERATOR_METRICS = (
     "hallucination_rate",
+    "hallucination_rate_corrected",
     "faithfulness",
     "relevancy",
     "answer_words",
@@ -39,7 +40,8 @@ METRICS = tuple(dict.fromkeys(JUDGE_METRICS + GENERATOR_METRICS))
 RATE_METRICS = frozenset(
     ("accuracy", "precision", "recall", "f1", "coverage")
     + ("balanced_accuracy", "specificity", "npv")
-    + ("hallucination_rate", "faithfulness", "relevancy", "flaky", "self_consistency")
+    + ("hallucination_rate", "hallucination_rate_corrected", "faithfulness", "relevancy")
+    + ("flaky", "self_consistency")
 )
 # metrics a candidate is compared on against its baseline (comparison.py)
 DELTA_METRICS = ("accuracy", "precision", "recall", "f1", "coverage")
