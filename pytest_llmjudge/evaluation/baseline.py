@@ -7,7 +7,8 @@ item, `<judge>-baseline` (`<judge>-<dataset>-baseline` with several datasets), p
 cases. With `pytest --snapshot-update` that item records the baseline; without it, it compares.
 
 The snapshot lives next to the test, in `__snapshots__/<test module>/<test>[<role>-baseline].json`:
-the role's per-case verdicts (id, target, prediction, correct, reason) and its metrics, readable
+the role's per-case verdicts (id, content digest, target, prediction, correct, reason), its
+fingerprint (model/fingerprint.py) and its metrics, readable
 and reviewed in pull requests like code. This module is pure; the syrupy glue is in
 plugin/snapshots.py and is imported only when a baseline item runs.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pytest_llmjudge.model.fingerprint import case_digest, judge_fingerprint
 from pytest_llmjudge.model.runs import BaselineSpec, JudgeRun
 from pytest_llmjudge.scoring.metrics import compute_metrics
 from pytest_llmjudge.settings import Settings
@@ -51,10 +53,12 @@ def snapshot_payload(run: JudgeRun, settings: Settings) -> dict[str, Any]:
         "judge": run.key.judge,
         "model": judge.model if judge else None,
         "dataset": run.key.dataset,
+        "fingerprint": judge_fingerprint(judge, [c for c, _ in judged], run.repeat),
         "metrics": metrics.model_dump(mode="json"),
         "cases": [
             {
                 "id": case.id,
+                "digest": case_digest(case),
                 "target": case.target,
                 "prediction": verdict.prediction,
                 "correct": verdict.prediction == case.target,

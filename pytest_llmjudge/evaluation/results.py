@@ -9,6 +9,12 @@ from typing import Any, TypeVar, cast
 
 from pytest_llmjudge.errors import unknown
 from pytest_llmjudge.model.dataset import Case
+from pytest_llmjudge.model.fingerprint import (
+    case_digest,
+    changes,
+    judge_fingerprint,
+    run_fingerprint,
+)
 from pytest_llmjudge.model.gen_dataset import GenCase
 from pytest_llmjudge.model.gen_run import Answer, GenRun, GenRunKey
 from pytest_llmjudge.model.runs import JudgeRun, Key, Run, is_partial
@@ -59,6 +65,7 @@ class RunResult(Gated):
     comparison_error: str | None = None
     applied: bool = True  # False: a partly selected run, its gates reported only
     slices: Mapping[str, Metrics | GenMetrics] = field(default_factory=dict)  # by "key=value"
+    fingerprint: Mapping[str, Any] = field(default_factory=dict)  # model/fingerprint.py
 
     def metrics_for(self, threshold: Threshold) -> Metrics | GenMetrics | None:
         """The metrics a threshold is checked on: the run's, or its slice's (None: no such
@@ -169,7 +176,8 @@ def finish_run(run: Run, settings: Settings, runs: Mapping[Key, Run]) -> RunResu
     except (CaseMismatchError, LookupError) as exc:
         error = str(exc)
     applied = settings.gates.gate_partial or not is_partial(run)
-    return RunResult(run, metrics, checked, comparison, error, applied, slices)
+    fingerprint = run_fingerprint(run)
+    return RunResult(run, metrics, checked, comparison, error, applied, slices, fingerprint)
 
 
 def _check(
@@ -275,8 +283,10 @@ def compare_with_baseline(run: JudgeRun, settings: Settings) -> Comparison | Non
     judged = [(c, run.verdicts[c.id]) for c in run.cases if c.id in run.verdicts]
     # an unscored case's reason is its cause, as in the stored baseline
     candidate = [
-        PairedCase(c.id, c.target, v.prediction, v.reason or v.error or "") for c, v in judged
+        PairedCase(c.id, c.target, v.prediction, v.reason or v.error or "", case_digest(c))
+        for c, v in judged
     ]
+    now = judge_fingerprint(run.judge, [c for c, _ in judged], run.repeat)
     gates = settings.gates
     return compare(
         baseline_cases(run.baseline_data),
@@ -289,6 +299,7 @@ def compare_with_baseline(run: JudgeRun, settings: Settings) -> Comparison | Non
         positive=settings.positive,
         unscored=settings.unscored,
         baseline_judge=run.baseline_data.get("judge"),
+        changed=changes(run.baseline_data.get("fingerprint"), now),
     )
 
 

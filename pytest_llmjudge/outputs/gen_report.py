@@ -66,6 +66,7 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
         "judge": judge.name if judge else None,
         "relevancy_by": _relevancy_by(run.relevancy_ref),
         "slice_by": list(run.dataset.slice_by),
+        "fingerprint": dict(result.fingerprint),
         "metrics": result.metrics.model_dump(mode="json"),
         "slices": {name: m.model_dump(mode="json") for name, m in result.slices.items()},
         "thresholds": [t.as_dict() for t in result.thresholds],

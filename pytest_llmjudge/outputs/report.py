@@ -37,6 +37,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "backend": judge.backend if judge else None,
         "kind": judge.kind if judge else None,
         "repeat": run.repeat,
+        "fingerprint": dict(result.fingerprint),
         "slice_by": list(run.dataset.slice_by),
         "metrics": result.metrics.model_dump(),
         "slices": {name: m.model_dump() for name, m in result.slices.items()},

@@ -58,6 +58,7 @@ def run_payload(result: RunResult) -> dict[str, Any]:
             "passed": result.passed,
             "positive": m.positive,
             "unscored_policy": m.unscored_policy,
+            "fingerprint": dict(result.fingerprint),
         },
         "predictions": [
             {
@@ -132,6 +133,7 @@ def generator_payload(result: RunResult) -> dict[str, Any]:
             "thresholds": [str(t.threshold) for t in result.thresholds],
             "passed": result.passed,
             "unscored_policy": m.unscored_policy,
+            "fingerprint": dict(result.fingerprint),
         },
         "predictions": [
             {

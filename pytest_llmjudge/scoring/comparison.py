@@ -33,6 +33,7 @@ class PairedCase:
     target: int
     prediction: int | None
     reason: str = ""
+    digest: str | None = None  # the case's content (model/fingerprint.py), when recorded
 
     @property
     def correct(self) -> bool:
@@ -47,6 +48,7 @@ class PairedCase:
             target=int(data["target"]),
             prediction=data.get("prediction"),
             reason=data.get("reason") or "",
+            digest=data.get("digest"),
         )
 
 
@@ -87,11 +89,13 @@ class CaseMismatchError(LLMJudgeError):
         missing: Sequence[str],
         extra: Sequence[str],
         changed: Sequence[str] = (),
+        edited: Sequence[str] = (),
     ) -> None:
         self.baseline = baseline
         self.missing = list(missing)  # selected now, not in the baseline
         self.extra = list(extra)  # in the baseline, not selected now
         self.changed = list(changed)  # same id, another target
+        self.edited = list(edited)  # same id and target, another document or summary
         parts = []
         if self.missing:
             parts.append(
@@ -104,6 +108,10 @@ class CaseMismatchError(LLMJudgeError):
             )
         if self.changed:
             parts.append(f"{len(self.changed)} case(s) changed target: {_ids(self.changed)}")
+        if self.edited:
+            parts.append(
+                f"{len(self.edited)} case(s) edited (document or summary): {_ids(self.edited)}"
+            )
         super().__init__(
             f"baseline {baseline!r} was recorded on other cases than the ones selected now; "
             + "; ".join(parts)
@@ -119,15 +127,24 @@ def _ids(ids: Sequence[str]) -> str:
 def check_same_cases(
     baseline: Sequence[PairedCase], candidate: Sequence[PairedCase], baseline_label: str
 ) -> None:
-    """Raise CaseMismatchError unless both sides hold the same case ids with the same targets."""
+    """Raise CaseMismatchError unless both sides hold the same case ids with the same targets
+    and, where both recorded it, the same content."""
     base = {c.id: c for c in baseline}
     cand_ids = [c.id for c in candidate]
     missing = [i for i in cand_ids if i not in base]
     present = set(cand_ids)
     extra = [c.id for c in baseline if c.id not in present]
     changed = [c.id for c in candidate if c.id in base and base[c.id].target != c.target]
-    if missing or extra or changed:
-        raise CaseMismatchError(baseline_label, missing, extra, changed)
+    edited = [
+        c.id
+        for c in candidate
+        if c.id in base
+        and base[c.id].target == c.target
+        and None not in (c.digest, base[c.id].digest)
+        and base[c.id].digest != c.digest
+    ]
+    if missing or extra or changed or edited:
+        raise CaseMismatchError(baseline_label, missing, extra, changed, edited)
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,7 @@ class Comparison:
     require_better: bool = False
     excluded: int = 0
     baseline_judge: str | None = field(default=None)
+    changed: tuple[str, ...] = ()  # what else differs from the baseline: prompt, model, ...
 
     @property
     def passed(self) -> bool:
@@ -202,6 +220,7 @@ class Comparison:
             "require_better": self.require_better,
             "passed": self.passed,
             "failures": list(self.failures),
+            "changed_since_baseline": list(self.changed),
         }
 
 
@@ -217,8 +236,10 @@ def compare(
     positive: int = 1,
     unscored: UnscoredPolicy = "wrong",
     baseline_judge: str | None = None,
+    changed: Sequence[str] = (),
 ) -> Comparison:
-    """Compare `candidate` with `baseline` case by case; raises CaseMismatchError on other ids."""
+    """Compare `candidate` with `baseline` case by case (`changed`: what differs besides the
+    verdicts, named in the comparison); raises CaseMismatchError on other cases."""
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
     check_same_cases(baseline, candidate, baseline_label)
@@ -281,6 +302,7 @@ def compare(
         require_better=require_better,
         excluded=len(pairs) - len(paired),
         baseline_judge=baseline_judge,
+        changed=tuple(changed),
     )
 
 
@@ -322,6 +344,8 @@ def comparison_lines(
         f"{where} vs baseline {comparison.baseline!r}: {comparison.why()}",
         f"  deltas (candidate - baseline): {deltas}",
     ]
+    if comparison.changed:
+        lines.append(f"  changed since the baseline: {'; '.join(comparison.changed)}")
     for kind, changes in (("fixed", comparison.fixed), ("broken", comparison.broken)):
         for change in changes[:_SHOWN_CHANGES]:
             lines.append(

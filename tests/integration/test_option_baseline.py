@@ -39,10 +39,21 @@ def test_update_records_a_readable_json_snapshot(recorded, pytester: pytest.Pyte
     assert [c["id"] for c in data["cases"]] == [f"c{i}" for i in range(1, 31)]
     assert data["cases"][0] == {
         "correct": False,
+        "digest": data["cases"][0]["digest"],  # the case's content, 16 hex digits
         "id": "c1",
         "prediction": 0,
         "reason": "",
         "target": 1,
+    }
+    assert len(data["cases"][0]["digest"]) == 16
+    assert set(data["fingerprint"]) == {
+        "dataset",
+        "prompt",
+        "model",
+        "sampling",
+        "backend",
+        "finetune",
+        "id",
     }
     assert data["metrics"]["accuracy"] == pytest.approx(20 / 30)
     assert data["metrics"]["f1_ci"][0] < data["metrics"]["f1"] < data["metrics"]["f1_ci"][1]
@@ -288,3 +299,32 @@ def test_disabled_syrupy_is_an_error_that_says_so(recorded, pytester) -> None:  
     result.stdout.fnmatch_lines(
         ["*the syrupy plugin is not active (was it disabled with -p no:syrupy?)*"]
     )
+
+
+def test_an_edited_case_is_refused_and_named(recorded, pytester: pytest.Pytester) -> None:
+    rows = recorded.make_rows(TARGETS)
+    rows[4]["hypothesis"] = "Summary number 5, rewritten."
+    recorded.cases(rows)
+    result = pytester.runpytest("--llmjudge-report", "report.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*1 case(s) edited (document or summary): c5*"])
+    updated = pytester.runpytest("--snapshot-update")  # re-recording the baseline is allowed
+    assert updated.ret == pytest.ExitCode.OK
+
+
+def test_a_model_or_prompt_change_is_named_in_the_comparison(recorded, pytester) -> None:  # type: ignore[no-untyped-def]
+    module = (recorded.path / "test_eval.py").read_text()
+    changed = module.replace(
+        'backend="function",', 'backend="function", model="v2", temperature=0.7,'
+    )
+    assert changed != module
+    (recorded.path / "test_eval.py").write_text(changed)
+    result = pytester.runpytest("--llmjudge-report", "report.json")
+    assert result.ret == pytest.ExitCode.OK  # the same verdicts: no significant difference
+    result.stdout.fnmatch_lines(
+        ["  changed since the baseline: the model: (none) -> v2; the sampling settings"]
+    )
+    comparison = recorded.report()["runs"][0]["comparison"]
+    assert comparison["changed_since_baseline"] == ["the model: (none) -> v2", "the sampling settings"]
+    fingerprint = recorded.report()["runs"][0]["fingerprint"]
+    assert fingerprint["model"] == "v2" and len(fingerprint["id"]) == 16
