@@ -141,9 +141,10 @@ class EvalSession:
         return compare_with_baseline(run, self.settings)
 
     def publish(self) -> list[dict[str, Any]]:
-        """What a pytest-xdist worker sends its controller: the outcomes of the items it ran."""
+        """What a pytest-xdist worker sends its controller: the outcomes of the items it ran
+        (interrupted: every outcome it has, as a serial run keeps them)."""
         self.settle()
-        return wire.publish(self.runs)
+        return wire.publish(self.runs, self.interrupted)
 
     def merge(self, published: list[dict[str, Any]]) -> None:
         """Merge a worker's published runs into this (controller) session."""

@@ -1,7 +1,9 @@
 """Runs of either kind as JSON, from a pytest-xdist worker to its controller, and back.
 
 A worker sends what its items reported (each run's cases, verdicts, answers and notes); the
-controller merges every worker's runs into its own, so that it gates and reports the whole.
+controller merges every worker's runs into its own, so that it gates and reports the whole. An
+interrupted worker sends every outcome it has, reported by an item or not, as a serial run keeps
+them: each case is batched on one worker only, so no two workers send the same one.
 """
 
 from __future__ import annotations
@@ -23,16 +25,27 @@ from pytest_llmjudge.scoring.correction import JudgeRates
 from pytest_llmjudge.scoring.thresholds import parse_threshold
 
 
-def publish(runs: dict[Key, Run]) -> list[dict[str, Any]]:
-    """What a worker sends: every run its items used, with the outcomes they reported."""
+def publish(runs: dict[Key, Run], interrupted: bool = False) -> list[dict[str, Any]]:
+    """What a worker sends: every run its items used, with the outcomes they reported (every
+    outcome it has, when `interrupted`)."""
     out = []
     for run in runs.values():
+        shown = set(run.reported)
+        if interrupted:
+            shown |= {c.id for c in run.cases if _has_outcome(run, c.id)}
         if isinstance(run, JudgeRun):
-            if run.reported or run.skipped or run.baseline_data is not None:
-                out.append(_judge_run(run))
-        elif run.reported or run.skipped:
-            out.append(_gen_run(run))
+            if shown or run.skipped or run.baseline_data is not None:
+                out.append(_judge_run(run, shown))
+        elif shown or run.skipped:
+            out.append(_gen_run(run, shown))
     return out
+
+
+def _has_outcome(run: Run, case_id: str) -> bool:
+    """Whether a case has an outcome: a judge run's verdict, a generator run's answer."""
+    if isinstance(run, JudgeRun):
+        return case_id in run.verdicts
+    return any(a in run.answers for c in run.cases if c.id == case_id for a in run.answer_ids(c))
 
 
 def merge(runs: dict[Key, Run], published: list[dict[str, Any]]) -> None:
@@ -57,13 +70,13 @@ def _common(run: Run) -> dict[str, Any]:
     }
 
 
-def _judge_run(run: JudgeRun) -> dict[str, Any]:
+def _judge_run(run: JudgeRun, shown: set[str]) -> dict[str, Any]:
     return {
         **_common(run),
         "key": [run.key.test, run.key.judge, run.key.dataset],
         "judge": run.judge.model_dump(mode="json") if run.judge else None,
         "verdicts": {
-            cid: v.model_dump(mode="json") for cid, v in run.verdicts.items() if cid in run.reported
+            cid: v.model_dump(mode="json") for cid, v in run.verdicts.items() if cid in shown
         },
         "baseline": run.baseline.as_dict() if run.baseline else None,
         "baseline_data": run.baseline_data,
@@ -71,8 +84,8 @@ def _judge_run(run: JudgeRun) -> dict[str, Any]:
     }
 
 
-def _gen_run(run: GenRun) -> dict[str, Any]:
-    ids = {aid for c in run.cases if c.id in run.reported for aid in run.answer_ids(c)}
+def _gen_run(run: GenRun, shown: set[str]) -> dict[str, Any]:
+    ids = {a for c in run.cases if c.id in shown for a in run.answer_ids(c) if a in run.answers}
     return {
         **_common(run),
         "key": [run.key.test, run.key.generator, run.key.point, run.key.dataset],
@@ -84,7 +97,7 @@ def _gen_run(run: GenRun) -> dict[str, Any]:
         "require_better": run.require_better,
         "judge_rates": asdict(run.judge_rates) if run.judge_rates else None,
         "answers": {a: run.answers[a].model_dump(mode="json") for a in ids},
-        "verdicts": {a: run.verdicts[a].model_dump(mode="json") for a in ids},
+        "verdicts": {a: run.verdicts[a].model_dump(mode="json") for a in ids if a in run.verdicts},
         "relevancy": {a: v for a, v in run.relevancy.items() if a in ids},
     }
 

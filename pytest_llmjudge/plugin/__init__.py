@@ -9,7 +9,7 @@ fast for runs that evaluate no judge (bench/scale.py measures the import).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,7 +19,7 @@ from pytest_llmjudge.plugin.ledger import remove_ledger
 from pytest_llmjudge.plugin.markers import GEN_MARKER, GEN_MARKER_HELP, MARKER, MARKER_HELP
 from pytest_llmjudge.plugin.options import add_options, resolve_settings
 from pytest_llmjudge.plugin.outputs import output_notes
-from pytest_llmjudge.plugin.signals import restore_sigterm
+from pytest_llmjudge.plugin.signals import handle_sigterm, interrupt_worker_once, restore_signals
 from pytest_llmjudge.plugin.state import SETTINGS_KEY, evals_of, settings_of, started
 
 if TYPE_CHECKING:
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from pytest_llmjudge.plugin.answers import AnswerResult
     from pytest_llmjudge.plugin.results import CaseResult
     from pytest_llmjudge.plugin.snapshots import BaselineResult
-
-WORKER_OUTPUT_KEY = "llmjudge"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.addinivalue_line("markers", GEN_MARKER_HELP)
     config.stash[SETTINGS_KEY] = resolve_settings(config)
+    interrupt_worker_once(config)  # a pytest-xdist worker: one interruption ends its session
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -126,14 +125,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if session.config.pluginmanager.hasplugin("dsession"):  # before xdist starts its workers
+        handle_sigterm(session.config)  # the controller: its EvalSession comes at their end
+
+
+@pytest.hookimpl(wrapper=True, trylast=True, specname="pytest_sessionfinish")
+def pytest_sessionfinish_quiet_syrupy(session: pytest.Session, exitstatus: int) -> Generator[None]:
+    """Inside pytest's warning filters of the session finish (trylast: innermost; pytest reads
+    only hooks named pytest_*)."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED and session.config.pluginmanager.hasplugin(
+        "dsession"
+    ):
+        from pytest_llmjudge.plugin.xdist import expect_missing_snapshot_reports
+
+        expect_missing_snapshot_reports()
+    return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if interrupted and session.config.pluginmanager.hasplugin("dsession"):
+        from pytest_llmjudge.plugin.xdist import gather_interrupted
+
+        gather_interrupted(session.config)  # what the workers judged, before xdist ends them
     evals = started(session.config)
     if evals is None:
         return
-    if exitstatus == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: stop the batches still in flight
+    if interrupted:  # Ctrl-C or SIGTERM: stop the batches still in flight
         evals.cancel()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: the controller gates and reports
+        from pytest_llmjudge.plugin.xdist import WORKER_OUTPUT_KEY
+
         workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())
         evals.close()
         return
@@ -162,23 +187,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     thaw(config)  # after pytest's unconfigure-time gc pass; its cleanup pass then scans all
     remove_ledger(config)  # the xdist controller's shared budget ledger, after its workers
-    restore_sigterm(config)
+    restore_signals(config)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: the workers of a run share one budget ledger."""
     from pytest_llmjudge.plugin.ledger import configure_node
+    from pytest_llmjudge.plugin.xdist import track_worker
 
     configure_node(node)
+    track_worker(node)  # an interrupted controller waits for what its workers judged
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: merge a finished worker's verdicts into the controller's session."""
-    published = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
-    if published:
-        evals_of(node.config).merge(json.loads(published))
+    from pytest_llmjudge.plugin.xdist import merge_worker
+
+    merge_worker(node)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

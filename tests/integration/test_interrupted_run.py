@@ -1,7 +1,7 @@
 """Nothing is lost on interruption: a run killed part-way keeps the answers it got, and the next
-run asks the server only for the rest; a run interrupted by Ctrl-C or SIGTERM writes its report,
-marked interrupted and failed, with counts that agree. pytest runs in a subprocess against a
-slow ChatServer."""
+run asks the server only for the rest; a run interrupted by Ctrl-C or SIGTERM, serial or under
+pytest-xdist, exits 2 and writes its report, marked interrupted and failed, with counts that
+agree. pytest runs in a subprocess against a slow ChatServer."""
 
 from __future__ import annotations
 
@@ -41,8 +41,10 @@ COMMAND += ["--llmjudge-concurrency", "4"]
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
 
 
-def interrupt(project: Any, sig: signal.Signals, *args: str) -> str:
-    """Run pytest on the project's N cases, send it `sig` after a third of them; its output."""
+def interrupt(project: Any, sig: signal.Signals, *args: str, group: bool = False) -> str:
+    """Run pytest on the project's N cases, send it `sig` after a third of them (with `group`,
+    to its process group, as Ctrl-C in a terminal does); its output. SIGINT and SIGTERM end it
+    with pytest's exit code for an interrupted session."""
     project.cases(project.make_rows([1, 0] * (N // 2)))
     project.server.latency = 0.05
     child = subprocess.Popen(
@@ -51,14 +53,18 @@ def interrupt(project: Any, sig: signal.Signals, *args: str) -> str:
         env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=group,
     )
     deadline = time.monotonic() + 120  # a guard against a hang, not a timing assertion
     while project.server.count < N // 3 and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert child.poll() is None, child.communicate()[0].decode()
-    child.send_signal(sig)
+    if group:
+        os.killpg(child.pid, sig)
+    else:
+        child.send_signal(sig)
     output = child.communicate(timeout=120)[0].decode()
-    assert child.returncode != 0, output
+    assert child.returncode == (-sig if sig == signal.SIGKILL else 2), output
     return output
 
 
@@ -81,17 +87,16 @@ def test_a_killed_run_keeps_its_answers(chat_project: Any, sig: signal.Signals) 
     assert f"{N} cases, {kept} from the cache, {N - kept} requests sent" in rerun.stdout
 
 
-@pytest.mark.parametrize("sig", SIGNALS[:2], ids=[s.name.lower() for s in SIGNALS[:2]])
-def test_an_interrupted_run_reports_that_it_was(chat_project: Any, sig: signal.Signals) -> None:
-    output = interrupt(chat_project, sig, "--llmjudge-report", "r.json")
-
+def check_interrupted_report(project: Any, output: str) -> None:
+    """The report says interrupted and failed; the table, the interruption line and the batch
+    note count the same cases, and the note's requests are those that reached the server."""
     assert "KeyboardInterrupt" in output  # SIGTERM ends the session as Ctrl-C does
-    report = json.loads((chat_project.path / "r.json").read_text())
+    report = json.loads((project.path / "r.json").read_text())
     assert report["interrupted"] is True and report["passed"] is False
     (run,) = report["runs"]
     judged = len(run["cases"])
     assert 0 < judged < N and run["metrics"]["n"] == judged
-    assert judged <= cached_rows(chat_project.path)  # every answer judged is kept
+    assert judged <= cached_rows(project.path)  # every answer judged is kept
     # the table, the interruption line and the batch's note count the same cases
     table = re.search(r"^m +cases +(\d+) ", output, re.M)
     assert table is not None and int(table.group(1)) == judged, output
@@ -100,7 +105,53 @@ def test_an_interrupted_run_reports_that_it_was(chat_project: Any, sig: signal.S
         r"^judge m on cases: (\d+) cases, 0 from the cache, (\d+) requests sent", output, re.M
     )
     assert note is not None and int(note.group(1)) == judged, output
-    assert int(note.group(2)) == chat_project.server.count  # requests: what reached the server
+    assert int(note.group(2)) == project.server.count  # requests: what reached the server
+
+
+@pytest.mark.parametrize("sig", SIGNALS[:2], ids=[s.name.lower() for s in SIGNALS[:2]])
+def test_an_interrupted_run_reports_that_it_was(chat_project: Any, sig: signal.Signals) -> None:
+    output = interrupt(chat_project, sig, "--llmjudge-report", "r.json")
+    check_interrupted_report(chat_project, output)
+
+
+XDIST_INTERRUPTS = {  # Ctrl-C in a terminal reaches the workers too; a kill only the controller
+    "ctrl-c": (signal.SIGINT, True),
+    "sigint": (signal.SIGINT, False),
+    "sigterm": (signal.SIGTERM, False),
+}
+
+
+@pytest.mark.parametrize("how", list(XDIST_INTERRUPTS))
+def test_an_interrupted_xdist_run_reports_what_its_workers_judged(
+    chat_project: Any, how: str
+) -> None:
+    sig, group = XDIST_INTERRUPTS[how]
+    output = interrupt(chat_project, sig, "-n", "2", "--llmjudge-report", "r.json", group=group)
+    check_interrupted_report(chat_project, output)
+    assert "did not end within" not in output  # every worker sent what it judged
+
+
+def test_sigterm_ends_an_xdist_controller_as_ctrl_c_from_its_start(chat_project: Any) -> None:
+    """Before any worker has sent anything (the controller's EvalSession does not exist yet),
+    SIGTERM still ends the controller as Ctrl-C does, rather than killing it without a word."""
+    child = subprocess.Popen(
+        [*COMMAND, "-n", "2", "--llmjudge-report", "r.json"],
+        cwd=chat_project.path,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert child.stdout is not None
+    lines = []
+    for line in child.stdout:  # xdist starts its workers: our handler is installed already
+        lines.append(line)
+        if "bringing up nodes" in line:
+            child.send_signal(signal.SIGTERM)
+            break
+    output = "".join(lines) + child.communicate(timeout=120)[0]
+    assert child.returncode == 2, output
+    assert "KeyboardInterrupt: SIGTERM" in output
 
 
 PROBE = """

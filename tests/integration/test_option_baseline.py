@@ -325,6 +325,9 @@ def test_a_model_or_prompt_change_is_named_in_the_comparison(recorded, pytester)
         ["  changed since the baseline: the model: (none) -> v2; the sampling settings"]
     )
     comparison = recorded.report()["runs"][0]["comparison"]
-    assert comparison["changed_since_baseline"] == ["the model: (none) -> v2", "the sampling settings"]
+    assert comparison["changed_since_baseline"] == [
+        "the model: (none) -> v2",
+        "the sampling settings",
+    ]
     fingerprint = recorded.report()["runs"][0]["fingerprint"]
     assert fingerprint["model"] == "v2" and len(fingerprint["id"]) == 16

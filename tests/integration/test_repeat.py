@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Project, make_rows
 
 # Which repetitions contradict the target: c2 and c3 once in three, c4 twice (its majority is
