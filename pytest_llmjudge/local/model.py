@@ -67,7 +67,9 @@ class LocalJudgeModel:
         for comparison, probability in zip(comparisons, probabilities, strict=True):
             label = int(probability >= self.threshold)
             predictions.append(
-                LocalPrediction(label, float(probability), explain(comparison, label))
+                LocalPrediction(
+                    label, float(probability), explain(comparison, label, float(probability))
+                )
             )
         return predictions
 
@@ -84,32 +86,44 @@ def _quoted(items: Iterable[str]) -> str:
     return shown + (f" and {len(items) - _MAX_ITEMS} more" if len(items) > _MAX_ITEMS else "")
 
 
-def explain(comparison: Comparison, label: int) -> str:
-    """A one-line reason naming what of the summary the document does not support."""
-    if comparison.unsupported:
-        reason = f"unsupported by the document: {_quoted(comparison.unsupported)}"
-        if comparison.flagged_words:
-            reason += f"; new words: {_quoted(comparison.flagged_words)}"
-        return reason
-    reason = "all names and numbers of the summary appear in the document"
-    if comparison.flagged_words:
-        return f"{reason}, but not these words: {_quoted(comparison.flagged_words)}"
+def explain(comparison: Comparison, label: int, probability: float) -> str:
+    """A one-line reason that argues for the verdict ``label``, naming what the document lacks.
+
+    An inconsistent verdict names the unsupported names, numbers and words, or the weak wording;
+    a consistent one says what supports it and names any unsupported item it outweighed.
+    """
+    supported = "all names and numbers of the summary appear in the document"
+    new_words = _quoted(comparison.flagged_words)
     if label == 0:
+        if comparison.unsupported:
+            reason = f"unsupported by the document: {_quoted(comparison.unsupported)}"
+            return reason + (f"; new words: {new_words}" if comparison.flagged_words else "")
+        if comparison.flagged_words:
+            return f"{supported}, but not these words: {new_words}"
         coverage = f"{comparison.best_coverage:.0%}"
-        return f"{reason}, but its wording is weakly supported (best sentence covers {coverage})"
-    return reason
+        return f"{supported}, but its wording is weakly supported (best sentence covers {coverage})"
+    if comparison.unsupported or comparison.flagged_words:
+        missing = _quoted((*comparison.unsupported, *comparison.flagged_words))
+        return (
+            f"consistent on balance (probability {probability:.2f}): its wording is supported "
+            f"(best sentence covers {comparison.best_coverage:.0%}); not in the document, "
+            f"outweighed: {missing}"
+        )
+    return supported
 
 
-def _features(rows: Sequence[TrainingRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def feature_matrix(rows: Sequence[TrainingRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows' feature values, targets and weights."""
     matrix = np.array([compare(row.premise, row.hypothesis).values for row in rows], dtype=float)
     targets = np.array([row.target for row in rows], dtype=int)
     weights = np.array([row.weight for row in rows], dtype=float)
     return matrix, targets, weights
 
 
-def _fit(
+def fit(
     matrix: np.ndarray, targets: np.ndarray, weights: np.ndarray, c: float, seed: int
 ) -> LocalJudgeModel:
+    """A logistic regression on standardised features (row weights are sample weights)."""
     from sklearn.linear_model import LogisticRegression  # imported when training, not at start-up
     from sklearn.preprocessing import StandardScaler
 
@@ -125,6 +139,38 @@ def _fit(
     )
 
 
+def document_folds(premises: Sequence[str], folds: int, seed: int) -> np.ndarray:
+    """A fold number per row, the same for every row of one document (grouped by premise)."""
+    documents = list(dict.fromkeys(premises))
+    order = np.random.default_rng(seed).permutation(len(documents))
+    fold_of = {
+        document: int(position) % folds for document, position in zip(documents, order, strict=True)
+    }
+    return np.array([fold_of[premise] for premise in premises], dtype=int)
+
+
+def out_of_fold(
+    matrix: np.ndarray,
+    targets: np.ndarray,
+    weights: np.ndarray,
+    folds: np.ndarray,
+    c: float,
+    seed: int,
+) -> np.ndarray | None:
+    """Each row's probability of consistent from the model fitted without its fold.
+
+    None when a fold's training part lacks a class.
+    """
+    probabilities = np.zeros(len(targets))
+    for fold in sorted(set(folds.tolist())):
+        fitted, held = folds != fold, folds == fold
+        if len(set(targets[fitted].tolist())) < 2:
+            return None
+        model = fit(matrix[fitted], targets[fitted], weights[fitted], c, seed)
+        probabilities[held] = model._probabilities(matrix[held])
+    return probabilities
+
+
 def train(
     rows: Sequence[TrainingRow], *, c: float = DEFAULT_C, seed: int = 0, cv_folds: int = 0
 ) -> tuple[LocalJudgeModel, float | None]:
@@ -137,35 +183,14 @@ def train(
         raise ValueError(f"c must be a positive number, got {c}")
     if {row.target for row in rows} != {0, 1}:
         raise ValueError("training needs both consistent (1) and inconsistent (0) examples")
-    matrix, targets, weights = _features(rows)
-    model = _fit(matrix, targets, weights, c, seed)
-    documents = list(dict.fromkeys(row.premise for row in rows))
-    if cv_folds < 2 or len(documents) < cv_folds:
+    matrix, targets, weights = feature_matrix(rows)
+    model = fit(matrix, targets, weights, c, seed)
+    premises = [row.premise for row in rows]
+    if cv_folds < 2 or len(set(premises)) < cv_folds:
         return model, None
-    order = np.random.default_rng(seed).permutation(len(documents))
-    fold_of = {
-        document: int(position) % cv_folds
-        for document, position in zip(documents, order, strict=True)
-    }
-    folds = np.array([fold_of[row.premise] for row in rows])
-    return model, _cross_validate(matrix, targets, weights, folds, c, seed)
-
-
-def _cross_validate(
-    matrix: np.ndarray,
-    targets: np.ndarray,
-    weights: np.ndarray,
-    folds: np.ndarray,
-    c: float,
-    seed: int,
-) -> float | None:
-    correct = total = 0.0
-    for fold in sorted(set(folds.tolist())):
-        fit, test = folds != fold, folds == fold
-        if len(set(targets[fit].tolist())) < 2:
-            return None
-        fold_model = _fit(matrix[fit], targets[fit], weights[fit], c, seed)
-        hits = (fold_model._probabilities(matrix[test]) >= fold_model.threshold) == targets[test]
-        correct += float(weights[test] @ hits)
-        total += float(weights[test].sum())
-    return correct / total
+    folds = document_folds(premises, cv_folds, seed)
+    probabilities = out_of_fold(matrix, targets, weights, folds, c, seed)
+    if probabilities is None:
+        return model, None
+    hits = (probabilities >= model.threshold) == targets
+    return model, float(weights @ hits) / float(weights.sum())
