@@ -10,6 +10,7 @@ cause, and under a limit raised past its length it is asked for again.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse
 from pytest_llmjudge.model.verdict import Verdict
@@ -32,7 +33,7 @@ def fit(response: ModelResponse, limit: int) -> ModelResponse:
     if text is None or len(text) <= limit:
         return response
     cut = clip(text, limit, ellipsis="")
-    return ModelResponse(f"{cut}\n[llmjudge: {too_long(len(text), limit)}]", response.tokens)
+    return replace(response, text=f"{cut}\n[llmjudge: {too_long(len(text), limit)}]")
 
 
 def answer_verdict(backend: ModelBackend, response: ModelResponse, limit: int) -> Verdict:

@@ -36,10 +36,14 @@ class ModelResponse:
     Attributes:
         text: the raw model output (None when the answer had none).
         tokens: tokens the call used, when the server reported them.
+        prompt_tokens, completion_tokens: the same split into the prompt's and the answer's
+            (what a price is applied to), when reported.
     """
 
     text: str | None
     tokens: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 class ModelBackend(Protocol):

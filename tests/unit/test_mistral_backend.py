@@ -315,7 +315,7 @@ def test_call_returns_the_raw_text_and_tokens_and_parse_reads_them(server: ChatS
     with chat_script(server, [reply(200, json=completion(content))]):
         response, verdict = asyncio.run(go())
 
-    assert response == ModelResponse(content, 42)
+    assert response == ModelResponse(content, 42, prompt_tokens=30, completion_tokens=12)
     assert (verdict.prediction, verdict.tokens) == (1, 42)
 
 

@@ -78,10 +78,15 @@ class SDKChat:
             raise transport_error(exc, timed_out=True, timeout_s=self._timeout_s) from None
         except failures as exc:
             raise transport_error(exc, timed_out=False) from None
-        tokens = response.usage.total_tokens if response.usage else None
+        usage = response.usage
         if not response.choices:
             raise CallError("response has no choices", status=200, permanent=True)
-        return ModelResponse(message_text(response.choices[0].message.content), tokens)
+        return ModelResponse(
+            message_text(response.choices[0].message.content),
+            usage.total_tokens if usage else None,
+            usage.prompt_tokens if usage else None,
+            usage.completion_tokens if usage else None,
+        )
 
     async def aclose(self) -> None:
         """Close the SDK's clients."""

@@ -129,10 +129,12 @@ def read_completion(status: int, headers: Any, content: bytes) -> ModelResponse:
             raw=short(text),
         )
     usage = data["usage"]
-    tokens = usage.get("total_tokens") if isinstance(usage.get("total_tokens"), int) else None
+    counts = [usage.get(k) for k in ("total_tokens", "prompt_tokens", "completion_tokens")]
+    tokens, prompt, completion = (c if isinstance(c, int) else None for c in counts)
     if not data["choices"]:
         raise CallError("response has no choices", status=200, permanent=True)
-    return ModelResponse(message_text(data["choices"][0]["message"].get("content")), tokens)
+    text = message_text(data["choices"][0]["message"].get("content"))
+    return ModelResponse(text, tokens, prompt, completion)
 
 
 def _invalid(data: Any) -> str | None:
