@@ -174,9 +174,9 @@ def load_or_train(
 ) -> tuple[LocalJudgeModel, TrainInfo]:
     """Load the artifact matching the data, settings and seed, or train and save a new model.
 
-    Settings: ``c`` (inverse regularisation, default 0.3) and ``cv_folds`` (grouped cross-validation
-    folds for ``TrainInfo.cv_accuracy``; 0 skips it). A damaged or foreign artifact is never used:
-    the model is retrained and ``TrainInfo.warning`` says what was wrong.
+    Settings: ``c`` (inverse regularisation, default 0.03) and ``cv_folds`` (grouped
+    cross-validation folds for ``TrainInfo.cv_accuracy``; 0 skips it). A damaged or foreign
+    artifact is never used: the model is retrained and ``TrainInfo.warning`` says what was wrong.
     """
     started = time.perf_counter()
     chosen_sources = [_as_source(source) for source in sources]

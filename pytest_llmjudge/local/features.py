@@ -20,7 +20,7 @@ from pytest_llmjudge.local.lexicon import (
 )
 from pytest_llmjudge.local.quantities import quantities
 
-FEATURES_VERSION = 1  # bump when features or word lists change: saved artifacts then retrain
+FEATURES_VERSION = 2  # bump when features or word lists change: saved artifacts then retrain
 
 FEATURE_NAMES: tuple[str, ...] = (
     "novel_name_spans",
@@ -45,6 +45,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "lead_sentence_coverage",
     "longest_copied_run_share",
     "novel_quote",
+    "unanchored_context_share",
 )
 
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)?|\d+(?:[.,]\d+)*")
@@ -175,6 +176,7 @@ class Comparison:
     values: tuple[float, ...]
     unsupported: tuple[str, ...]  # names, numbers and nationalities the document lacks
     flagged_words: tuple[str, ...]  # new event, time and scale words ("died", "Friday", "record")
+    unanchored: tuple[str, ...]  # words no document sentence with their neighbouring name holds
     best_coverage: float  # share of the summary's content words found in one document sentence
 
 
@@ -193,6 +195,30 @@ def _longest_run(tokens: list[str], doc: Document) -> int:
             best = length
             length += 1
     return best
+
+
+def _unanchored_context(
+    tokens: list[str], anchors: set[str], doc: Document, window: int = 3
+) -> tuple[tuple[str, ...], int]:
+    """Words next to a supported name or number that no sentence holding it has, and pairs seen.
+
+    A swapped role, place or figure keeps every word of the document but puts one beside a name
+    or number the document never puts it with.
+    """
+    unanchored: list[str] = []
+    pairs = 0
+    for i, token in enumerate(tokens):
+        anchor = stem(token)
+        if token not in anchors or anchor not in doc.stems:
+            continue
+        around = set().union(*(s for s in doc.sentences if anchor in s))
+        for neighbour in tokens[max(0, i - window) : i] + tokens[i + 1 : i + 1 + window]:
+            if neighbour in STOPWORDS or neighbour in anchors or stem(neighbour) not in doc.stems:
+                continue
+            pairs += 1
+            if stem(neighbour) not in around:
+                unanchored.append(neighbour)
+    return tuple(dict.fromkeys(unanchored)), pairs
 
 
 def compare(premise: str, hypothesis: str) -> Comparison:
@@ -235,6 +261,10 @@ def compare(premise: str, hypothesis: str) -> Comparison:
     ]
     flagged = tuple(w for w in novel_words if stem(w) in _FLAGGED)
     coverages = sorted((_coverage(stems, s) for s in doc.sentences), reverse=True)
+    anchors = {w.lower() for span in spans for w in span if w.lower() not in CONNECTORS} | {
+        t for t in tokens if t[0].isdigit()
+    }
+    unanchored, pairs = _unanchored_context(tokens, anchors, doc)
     two = max(
         (
             _coverage(stems, a | b)
@@ -268,5 +298,6 @@ def compare(premise: str, hypothesis: str) -> Comparison:
         _coverage(stems, doc.sentences[0]),
         _longest_run(tokens, doc) / len(tokens) if tokens else 0.0,
         novel_quote,
+        len(unanchored) / pairs if pairs else 0.0,
     )
-    return Comparison(values, tuple(dict.fromkeys(unsupported)), flagged, coverages[0])
+    return Comparison(values, tuple(dict.fromkeys(unsupported)), flagged, unanchored, coverages[0])

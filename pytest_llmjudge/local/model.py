@@ -10,7 +10,7 @@ import numpy as np
 
 from pytest_llmjudge.local.features import FEATURE_NAMES, Comparison, compare
 
-DEFAULT_C = 0.3  # inverse regularisation strength, chosen by grouped 5-fold cross-validation
+DEFAULT_C = 0.03  # inverse regularisation strength, chosen by grouped 5-fold cross-validation
 _MAX_ITEMS = 8
 
 
@@ -89,7 +89,8 @@ def _quoted(items: Iterable[str]) -> str:
 def explain(comparison: Comparison, label: int, probability: float) -> str:
     """A one-line reason that argues for the verdict ``label``, naming what the document lacks.
 
-    An inconsistent verdict names the unsupported names, numbers and words, or the weak wording;
+    An inconsistent verdict names the unsupported names, numbers and words, the words the document
+    never puts beside the summary's names and numbers, or the weak wording;
     a consistent one says what supports it and names any unsupported item it outweighed.
     """
     supported = "all names and numbers of the summary appear in the document"
@@ -100,6 +101,8 @@ def explain(comparison: Comparison, label: int, probability: float) -> str:
             return reason + (f"; new words: {new_words}" if comparison.flagged_words else "")
         if comparison.flagged_words:
             return f"{supported}, but not these words: {new_words}"
+        if comparison.unanchored:
+            return f"{supported}, but not beside these words: {_quoted(comparison.unanchored)}"
         coverage = f"{comparison.best_coverage:.0%}"
         return f"{supported}, but its wording is weakly supported (best sentence covers {coverage})"
     if comparison.unsupported or comparison.flagged_words:

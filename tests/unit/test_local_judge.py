@@ -17,11 +17,14 @@ import pytest
 
 from pytest_llmjudge.errors import DatasetError
 from pytest_llmjudge.local import (
+    FEATURE_NAMES,
     LocalJudgeModel,
     LocalPrediction,
     TrainingSource,
     load_or_train,
 )
+from pytest_llmjudge.local.features import Comparison
+from pytest_llmjudge.local.model import explain
 
 FIRST = [
     "Alice",
@@ -154,6 +157,54 @@ def test_reason_names_what_the_document_does_not_support(train_file: Path, artif
     faithful = model.predict(premise, "Anna Smith has been fined £3m by a court in Leeds.")
     assert faithful.label == 1
     assert faithful.reason == "all names and numbers of the summary appear in the document"
+
+
+def _argues_for(reason: str, label: int) -> bool:
+    """Whether a reason argues for ``label``: a consistent verdict never opens with a flaw."""
+    flawed = reason.startswith("unsupported by the document:") or ", but " in reason
+    if label == 0:
+        return flawed
+    consistent = reason.startswith("consistent on balance") or (
+        reason == "all names and numbers of the summary appear in the document"
+    )
+    return consistent and not reason.startswith("unsupported")
+
+
+@pytest.mark.parametrize("threshold", [0.02, 0.5, 0.98])
+def test_reason_agrees_with_the_verdict(
+    threshold: float, train_file: Path, artifacts: Path
+) -> None:
+    model, _ = load_or_train([train_file], artifacts)
+    model = dataclasses.replace(model, threshold=threshold)
+    rows = _rows(seed=77, documents=15)
+    premise = "Anna Smith was fined £3m by a court in Leeds.\nSmith said she would appeal."
+    pairs = [(r["premise"], r["hypothesis"]) for r in rows] + [
+        (premise, "Anna Smith was fined £3m by a court in Leeds."),
+        (premise, "Anna Smith died in Leeds on Friday."),
+        (premise, "A court in Leeds said Smith would appeal against the £3m fine."),
+        (premise, "Something else entirely happened somewhere."),
+    ]
+    predictions = model.predict_many(pairs)
+    if threshold == 0.5:
+        assert {p.label for p in predictions} == {0, 1}
+    for (_, summary), prediction in zip(pairs, predictions, strict=True):
+        assert _argues_for(prediction.reason, prediction.label), (summary, prediction)
+        assert prediction.label == int(prediction.probability >= threshold)
+
+
+def test_explain_argues_for_the_label_it_is_given() -> None:
+    flaws = Comparison(
+        values=(0.0,) * len(FEATURE_NAMES),
+        unsupported=("Anna Jones",),
+        flagged_words=("died",),
+        unanchored=("fined",),
+        best_coverage=0.4,
+    )
+    clean = dataclasses.replace(flaws, unsupported=(), flagged_words=(), unanchored=())
+    for comparison in (flaws, clean, dataclasses.replace(flaws, unsupported=())):
+        for label in (0, 1):
+            reason = explain(comparison, label, 0.3 if label == 0 else 0.7)
+            assert _argues_for(reason, label), (comparison, label, reason)
 
 
 def test_threshold_moves_the_label(train_file: Path, artifacts: Path) -> None:
