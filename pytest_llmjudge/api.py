@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from pytest_llmjudge.errors import ConfigError
+from pytest_llmjudge.errors import ConfigError, unknown
 from pytest_llmjudge.evaluation.results import RunResult
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.dataset import Case, Dataset
@@ -28,6 +28,7 @@ from pytest_llmjudge.model.paths import declaring_dir
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.gating import with_interval
+from pytest_llmjudge.scoring.leaderboard import RANK_METRICS, Leaderboard
 from pytest_llmjudge.scoring.metrics import Metrics
 from pytest_llmjudge.scoring.thresholds import (
     Threshold,
@@ -84,12 +85,14 @@ class SkippedRun:
 
 
 class EvaluationResult:
-    """What `evaluate()` returns: `.passed`, `.runs`, `.skipped`, `.to_report()`."""
+    """What `evaluate()` returns: `.passed`, `.runs`, `.skipped`, `.leaderboards`,
+    `.to_report()`."""
 
     def __init__(self, session: EvalSession, passed: bool) -> None:
         self._session = session
         self.passed = passed
         self.runs = [EvaluatedRun.of(r) for r in session.judge_results]
+        self.leaderboards = list(session.leaderboards)  # datasets two or more judges were run on
         self.skipped = [
             SkippedRun(run.key.judge, run.key.dataset, run.skipped or "")
             for run in session.skipped_runs("judge")
@@ -101,6 +104,14 @@ class EvaluationResult:
             if run.judge == judge and dataset in (None, run.dataset):
                 return run
         raise KeyError(f"no run of judge {judge!r}; runs: {[r.judge for r in self.runs]}")
+
+    def leaderboard(self, dataset: str | None = None) -> Leaderboard:
+        """The ranking of the judges on one dataset (the only one, when one was evaluated)."""
+        for board in self.leaderboards:
+            if dataset in (None, board.dataset):
+                return board
+        known = [b.dataset for b in self.leaderboards]
+        raise KeyError(f"no leaderboard for dataset {dataset!r} (two judges or more); {known}")
 
     def to_report(self) -> dict[str, Any]:
         """The JSON report, the same dict `--llmjudge-report` writes."""
@@ -185,15 +196,19 @@ def _settings(overrides: dict[str, Any]) -> Settings:
         calls=CallSettings(cache_dir=root / ".llmjudge" / "cache"),
     )
     known = {f.name for f in dataclasses.fields(Settings)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
+    strange = sorted(set(overrides) - known)
+    if strange:
         raise ConfigError(
-            f"evaluate(): unknown setting(s) {', '.join(unknown)}; "
+            f"evaluate(): unknown setting(s) {', '.join(strange)}; "
             f"known: {', '.join(sorted(known))}"
         )
     if "report_path" in overrides and overrides["report_path"] is not None:
         overrides = {**overrides, "report_path": Path(overrides["report_path"])}
-    return dataclasses.replace(base, **overrides)
+    resolved = dataclasses.replace(base, **overrides)
+    if resolved.outputs.rank_by not in RANK_METRICS:
+        wrong = unknown("metric", resolved.outputs.rank_by, RANK_METRICS)
+        raise ConfigError(f"evaluate(): outputs.rank_by: {wrong}")
+    return resolved
 
 
 def _datasets(

@@ -97,11 +97,13 @@ class OutputSettings:
         weave_project: the W&B Weave project ('entity/project' or 'project') runs are logged
             to as evaluations (None: weave is never imported).
         columns: the judge metrics the terminal table shows (each with its interval).
+        rank_by: the metric the leaderboard of judges on one dataset ranks on.
     """
 
     html_path: Path | None = None
     weave_project: str | None = None
     columns: tuple[str, ...] = ("accuracy", "precision", "recall", "f1")
+    rank_by: str = "accuracy"
 
 
 Transport = Literal["http", "sdk"]

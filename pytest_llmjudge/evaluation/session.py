@@ -16,6 +16,7 @@ from pytest_llmjudge.evaluation import wire
 from pytest_llmjudge.evaluation.estimate import estimate_lines
 from pytest_llmjudge.evaluation.generating import Generating
 from pytest_llmjudge.evaluation.judging import Judging
+from pytest_llmjudge.evaluation.ranking import leaderboards
 from pytest_llmjudge.evaluation.results import (
     RunResult,
     check_session_scopes,
@@ -29,6 +30,7 @@ from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun, Key, Ref, Run, RunKey
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.comparison import Comparison
+from pytest_llmjudge.scoring.leaderboard import Leaderboard
 from pytest_llmjudge.settings import Settings
 
 
@@ -39,6 +41,7 @@ class EvalSession:
         self.settings = settings
         self.runs: dict[Key, Run] = {}
         self.results: list[RunResult] = []
+        self.leaderboards: list[Leaderboard] = []  # datasets two or more judges were run on
         self.interrupted = False  # Ctrl-C or SIGTERM: the session does not pass
         self.services = Services(settings)
         self._judging = Judging(self.services)
@@ -133,6 +136,7 @@ class EvalSession:
             for run in self.runs.values()
             if run.has_outcomes()
         ]
+        self.leaderboards = leaderboards(self.judge_results, self.settings)
         passed = all(r.passed for r in self.results) and not self.budget_exhausted()
         return 0 if passed and not self.interrupted else 1
 

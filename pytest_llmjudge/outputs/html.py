@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_llmjudge.outputs import html_generators
 from pytest_llmjudge.outputs.formatting import with_ci
+from pytest_llmjudge.outputs.html_leaderboard import leaderboard_table
 from pytest_llmjudge.outputs.html_parts import (
     CSS,
     MAX_ROWS,
@@ -110,6 +111,8 @@ def render_html(report: Mapping[str, Any], title: str = "LLM judge evaluation") 
         parts += _overview(runs)
         labels = [run_label(run, runs) for run in runs]
         parts.append(chart_svg(runs, labels, CHART_METRICS, CHART_CAPTION))
+    for board in (report.get("leaderboard") or {}).values():
+        parts += leaderboard_table(board)
     for index, run in enumerate(runs):
         parts += _run_section(run, index)
     if skipped:

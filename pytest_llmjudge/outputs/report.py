@@ -17,6 +17,7 @@ from pytest_llmjudge.model.runs import JudgeRun
 from pytest_llmjudge.outputs.formatting import calls_line
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
 from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
+from pytest_llmjudge.outputs.leaderboard import leaderboard_lines
 from pytest_llmjudge.outputs.repeats import flaky_lines, repetition_fields
 from pytest_llmjudge.outputs.slices import slice_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
@@ -84,6 +85,8 @@ def report_dict(evals: EvalSession) -> dict[str, Any]:
             "budget_exhausted": evals.budget_exhausted(),
         },
         "runs": [run_dict(r) for r in evals.judge_results],
+        # the judges of each dataset two or more were evaluated on, ranked and compared
+        "leaderboard": {board.dataset: board.as_dict() for board in evals.leaderboards},
         "skipped": [
             {
                 "test": run.key.test,
@@ -141,6 +144,8 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()
     yield from slice_lines(evals.judge_results, columns, lambda r: r.run.key.judge)
+    for board in evals.leaderboards:
+        yield from leaderboard_lines(board.as_dict())
     for r in evals.judge_results:
         if r.metrics.unscored_policy == "exclude" and r.metrics.unscored:
             yield (

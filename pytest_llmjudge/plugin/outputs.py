@@ -48,7 +48,15 @@ def add_output_options(group: Any, parser: pytest.Parser) -> None:
         help="the judge metrics of the terminal table, e.g. accuracy,f1,kappa (ini: "
         "llmjudge_columns, default accuracy,precision,recall,f1)",
     )
+    group.addoption(
+        "--llmjudge-rank-by",
+        default=None,
+        metavar="METRIC",
+        help="the metric the leaderboard of the judges of one dataset ranks on, e.g. kappa "
+        "(ini: llmjudge_rank_by, default accuracy)",
+    )
     parser.addini("llmjudge_html", "path of the HTML report", default="")
+    parser.addini("llmjudge_rank_by", "metric the judges' leaderboard ranks on", default="")
     parser.addini("llmjudge_columns", "judge metrics of the terminal table", default="")
     parser.addini("llmjudge_weave", "W&B Weave project runs are logged to", default="")
 
@@ -68,11 +76,23 @@ def resolve_outputs(config: pytest.Config, root: Path) -> OutputSettings:
         if not weave_available():
             raise pytest.UsageError(MISSING_WEAVE)
     columns = config.getoption("llmjudge_columns") or config.getini("llmjudge_columns")
+    rank_by = config.getoption("llmjudge_rank_by") or config.getini("llmjudge_rank_by")
     return OutputSettings(
         html_path=root / html if html else None,
         weave_project=project or None,
         columns=_columns(columns) if columns else OutputSettings.columns,
+        rank_by=_rank_by(rank_by.strip()) if rank_by else OutputSettings.rank_by,
     )
+
+
+def _rank_by(name: str) -> str:
+    """The metric of --llmjudge-rank-by; one a leaderboard cannot rank on is a UsageError."""
+    from pytest_llmjudge.errors import unknown
+    from pytest_llmjudge.scoring.leaderboard import RANK_METRICS
+
+    if name not in RANK_METRICS:
+        raise pytest.UsageError(f"llmjudge_rank_by: {unknown('metric', name, RANK_METRICS)}")
+    return name
 
 
 def _columns(text: str) -> tuple[str, ...]:

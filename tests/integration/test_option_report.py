@@ -56,7 +56,7 @@ def test_report_structure(setup, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--llmjudge-report", "out/report.json")
     assert result.ret == 1  # f1>=0.99 fails
     report = setup.report("out/report.json")
-    assert set(report) == {"passed", "interrupted", "runs", "skipped", "calls"}
+    assert set(report) == {"passed", "interrupted", "runs", "skipped", "calls", "leaderboard"}
     assert report["interrupted"] is False
     assert report["calls"] == {"cached": 0, "budget_exhausted": False}
     assert report["passed"] is False

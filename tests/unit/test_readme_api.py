@@ -43,6 +43,22 @@ def test_the_readme_repeats_and_slices_example_runs() -> None:
     assert out.stdout.split() == ["ok", "3", "9"]
 
 
+def test_the_readme_leaderboard_example_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A leaderboard of judges", 1)[1]
+    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.S)[:1]
+    check = (
+        "\nassert [s.judge for s in board.standings] == ['careful', 'sloppy', 'hasty']\n"
+        "assert board.groups == {'A': ['careful'], 'B': ['sloppy', 'hasty']}\n"
+        "print('ok', round(board.pair('careful', 'hasty').p_adjusted, 4))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code + check], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok", "0.0002"]
+
+
 def test_the_test_extra_does_not_bring_pytest_asyncio() -> None:
     import tomllib
 
