@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -10,6 +11,7 @@ from pytest_llmjudge.scoring.policies import GateOn, UnscoredPolicy
 from pytest_llmjudge.scoring.thresholds import Threshold
 
 if TYPE_CHECKING:
+    from pytest_llmjudge.calls.prices import Price
     from pytest_llmjudge.scoring.thresholds import Tolerance
 
 CacheMode = Literal["use", "refresh", "off", "replay"]
@@ -32,6 +34,9 @@ class CallSettings:
             the budget is counted in this process).
         max_answer_chars: a model answer longer than this is unscored with its cause and kept
             cut (calls/answer_limit.py).
+        max_cost: stop issuing requests once they cost this many dollars (None: no budget).
+        prices: dollars per million tokens by model, what costs are from (None: the defaults
+            of calls/prices.py).
     """
 
     retries: int = 5
@@ -43,6 +48,8 @@ class CallSettings:
     max_tokens: int | None = None
     ledger: Path | None = None
     max_answer_chars: int = 20_000
+    max_cost: float | None = None
+    prices: Mapping[str, Price] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,24 @@
 """The budget of a session, its ledger, and the estimate printed before a run.
 
-A budget limits quantities that requests use: requests and tokens (money would be one more
-`Quantity`, and so one more pair of columns in the ledger). What was used and what is reserved
-by requests in flight is kept in a ledger: in memory for a serial run, or, for the pytest-xdist
-workers of one run, in one small SQLite file that each reservation updates in a transaction of
-its own (`BEGIN IMMEDIATE`), so that all workers together send exactly the budget's requests.
+A budget limits quantities that requests use: requests, tokens and money (micro-dollars, priced
+by calls/prices.py), each a `Quantity` and a pair of columns in the ledger. What was used and
+what is reserved by requests in flight is kept in a ledger: in memory for a serial run, or, for
+the pytest-xdist workers of one run, in one small SQLite file that each reservation updates in a
+transaction of its own (`BEGIN IMMEDIATE`), so that all workers together send exactly the
+budget's requests.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from pytest_llmjudge.calls.prices import DEFAULT_PRICES, MICRO, Price, price_of
+from pytest_llmjudge.calls.protocol import ModelResponse
 
 if TYPE_CHECKING:
     import sqlite3
@@ -26,23 +31,55 @@ class Quantity:
     Attributes:
         name: its name in the ledger (columns `<name>_used` and `<name>_reserved`).
         refusal: the cause of a case not sent once its limit is reached (`{n}`: the limit).
+        scale: ledger units per unit shown (money: micro-dollars per dollar).
     """
 
     name: str
     refusal: str
+    scale: int = 1
+
+    def refused(self, limit: int) -> str:
+        """The refusal, with the limit in the units the user set it in."""
+        shown = f"{limit / self.scale:g}" if self.scale != 1 else str(limit)
+        return self.refusal.format(n=shown)
 
 
 REQUESTS = Quantity("requests", "request budget of {n} reached")
 TOKENS = Quantity("tokens", "token budget of {n} reached")
-QUANTITIES = (REQUESTS, TOKENS)
+COST = Quantity("cost_micro", "cost budget of ${n} reached", scale=MICRO)
+QUANTITIES = (REQUESTS, TOKENS, COST)
 
 Amounts = Mapping[str, int]
 
 
 def estimate_tokens(identity: Mapping[str, Any]) -> int:
     """Tokens a request may use: its rendered messages' characters / 4, plus max_tokens."""
+    prompt, answer = _token_split(identity)
+    return prompt + answer
+
+
+def _token_split(identity: Mapping[str, Any]) -> tuple[int, int]:
     chars = sum(len(str(m.get("content", ""))) for m in identity.get("messages") or ())
-    return chars // 4 + int(identity.get("max_tokens") or 0)
+    return chars // 4, int(identity.get("max_tokens") or 0)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a request about to be sent may use: tokens, and micro-dollars at its model's price
+    (0 when the model has no price), as the budget reserves them until it is settled."""
+
+    tokens: int
+    micro: int
+    price: Price | None = None
+    batch: bool = False
+    model: str = ""
+
+    def cost(self, response: ModelResponse) -> float | None:
+        """What the answer cost in dollars; None when unpriced or its token split is unknown."""
+        prompt, completion = response.prompt_tokens, response.completion_tokens
+        if self.price is None or prompt is None or completion is None:
+            return None
+        return self.price.cost(prompt, completion, self.batch)
 
 
 def is_budget_cause(error: str | None) -> bool:
@@ -79,7 +116,8 @@ class Ledger(Protocol):
 
 
 def _over(totals: Mapping[str, tuple[int, int]], limits: Mapping[str, int | None]) -> str | None:
-    """The first quantity whose used and reserved amounts reach its limit."""
+    """The first quantity whose used and reserved amounts reach its limit (a request may go
+    while its budget is not yet reached: one rule for requests, tokens and money)."""
     for name, limit in limits.items():
         if limit is not None and sum(totals[name]) >= limit:
             return name
@@ -196,7 +234,8 @@ class SharedLedger:
 
 
 class Budget:
-    """The limits of a session on requests and tokens; refuses requests once one is reached.
+    """The limits of a session on requests, tokens and money; refuses requests once one is
+    reached.
 
     In-flight requests count with their estimate until their real token count is known, so that
     concurrent requests cannot overshoot the token budget by much. A request counts when it is
@@ -206,6 +245,8 @@ class Budget:
         max_requests: the request budget (None: none).
         max_tokens: the token budget (None: none).
         ledger: the shared ledger file of a pytest-xdist run (None: this process's memory).
+        max_cost: the money budget in dollars (None: none).
+        prices: the price table requests are costed with (None: calls/prices.py's defaults).
     """
 
     def __init__(
@@ -213,33 +254,61 @@ class Budget:
         max_requests: int | None = None,
         max_tokens: int | None = None,
         ledger: Path | None = None,
+        max_cost: float | None = None,
+        prices: Mapping[str, Price] | None = None,
     ) -> None:
         self.max_requests = max_requests
         self.max_tokens = max_tokens
-        self.limits = {REQUESTS.name: max_requests, TOKENS.name: max_tokens}
+        self.max_cost = max_cost
+        self.prices = DEFAULT_PRICES if prices is None else prices
+        micro = None if max_cost is None else round(max_cost * MICRO)
+        self.limits = {REQUESTS.name: max_requests, TOKENS.name: max_tokens, COST.name: micro}
         limited = any(limit is not None for limit in self.limits.values())
         self.ledger: Ledger = (
             SharedLedger(ledger) if ledger is not None and limited else MemoryLedger()
         )
         self.refused = 0
 
-    def reserve(self, estimate: int) -> str | None:
+    def estimate(self, identity: Mapping[str, Any], batch: bool = False) -> Estimate:
+        """What a request of this identity may use (a Batch API line is billed at a discount)."""
+        prompt, answer = _token_split(identity)
+        model = str(identity.get("model") or "")
+        price = price_of(model, self.prices)
+        dollars = price.cost(prompt, answer, batch) if price is not None else 0.0
+        return Estimate(prompt + answer, math.ceil(dollars * MICRO), price, batch, model)
+
+    def reserve(self, estimate: Estimate) -> str | None:
         """Count one request about to be sent; or the reason it may not be sent."""
+        if self.max_cost is not None and estimate.price is None:
+            self.refused += 1
+            return (
+                f"not sent: model {estimate.model!r} has no price, so the cost budget cannot be "
+                "kept (add it to llmjudge_prices)"
+            )
         refused = self.ledger.reserve(self._amounts(estimate), self.limits)
         if refused is None:
             return None
         self.refused += 1
         quantity = next(q for q in QUANTITIES if q.name == refused)
-        return quantity.refusal.format(n=self.limits[refused])
+        return quantity.refused(self.limits[refused] or 0)
 
-    def settle(self, estimate: int, tokens: int | None) -> None:
-        """A request reserved with `estimate` finished, using `tokens` (None: unknown)."""
-        used = {REQUESTS.name: 1, TOKENS.name: tokens if tokens is not None else 0}
+    def settle(self, estimate: Estimate, response: ModelResponse | None) -> float | None:
+        """A request reserved with `estimate` finished with `response` (None: no answer, nothing
+        billed); what it cost in dollars, None when unknown. An answer whose cost is unknown
+        counts in the ledger with its estimate."""
+        cost = None if response is None else estimate.cost(response)
+        tokens = (response.tokens if response is not None else None) or 0
+        if response is None:
+            micro = 0
+        else:
+            micro = estimate.micro if cost is None else math.ceil(cost * MICRO)
+        used = {REQUESTS.name: 1, TOKENS.name: tokens, COST.name: micro}
         self.ledger.settle(self._amounts(estimate), used)
+        return cost
 
     @staticmethod
-    def _amounts(estimate: int) -> dict[str, int]:
-        return {REQUESTS.name: 1, TOKENS.name: estimate}
+    def _amounts(estimate: Estimate) -> dict[str, int]:
+        return {REQUESTS.name: 1, TOKENS.name: estimate.tokens, COST.name: estimate.micro}
 
     @property
     def requests(self) -> int:
@@ -250,6 +319,11 @@ class Budget:
     def tokens(self) -> int:
         """Tokens used by the requests that finished."""
         return self.ledger.totals()[TOKENS.name][0]
+
+    @property
+    def spent(self) -> float:
+        """Dollars the requests that finished cost (in every process sharing the ledger)."""
+        return self.ledger.totals()[COST.name][0] / MICRO
 
     @property
     def exhausted(self) -> bool:

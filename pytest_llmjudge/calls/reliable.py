@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_llmjudge.calls.answer_limit import answer_verdict, fit, fits_now
-from pytest_llmjudge.calls.budget import Budget, estimate_tokens, is_budget_cause
+from pytest_llmjudge.calls.budget import Budget, is_budget_cause
 from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_key
 from pytest_llmjudge.calls.health import ServerHealth
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
@@ -46,7 +46,9 @@ class CallContext:
         self.mode = calls.cache
         use_cache = calls.cache_dir is not None and calls.cache != "off"
         self.cache = ResponseCache(calls.cache_dir) if use_cache and calls.cache_dir else None
-        self.budget = Budget(calls.max_requests, calls.max_tokens, calls.ledger)
+        self.budget = Budget(
+            calls.max_requests, calls.max_tokens, calls.ledger, calls.max_cost, calls.prices
+        )
         self.policy = RetryPolicy(tries=calls.retries)
         self.sleep = sleep
         self.halts: dict[tuple[str, str], CallError] = {}  # (server, model or "") -> cause
@@ -147,23 +149,25 @@ class CallRunner:
             if hit is not None and (context.mode == "replay" or fits_now(hit.text, limit)):
                 self.stats.cached += 1
                 verdict = answer_verdict(backend, ModelResponse(hit.text, hit.tokens), limit)
-                return verdict.model_copy(update={"cached": True})
+                return verdict.model_copy(update={"cached": True, "cost": 0.0})  # nothing spent
         if context.mode == "replay":
-            return Verdict.unscored(NOT_IN_CACHE)
+            return Verdict.unscored(NOT_IN_CACHE, cost=0.0)
         halt_keys = ((self._server, ""), (self._server, str(identity.get("model", ""))))
-        estimate = estimate_tokens(identity)
+        estimate = context.budget.estimate(identity)
         limiter, rate = context.adaptive(self._server), context.rate(self._server)
         attempt = 0
         while True:
             attempt += 1
             halted = next((context.halts[k] for k in halt_keys if k in context.halts), None)
             if halted is not None:
-                return Verdict.unscored(f"not sent: the judge stopped after {halted.message}")
+                return Verdict.unscored(
+                    f"not sent: the judge stopped after {halted.message}", cost=0.0
+                )
             refusal = context.budget.reserve(estimate)
             if refusal is not None:
-                return Verdict.unscored(refusal)
-            await rate.acquire(estimate)
-            tokens: int | None = None
+                return Verdict.unscored(refusal, cost=0.0)
+            await rate.acquire(estimate.tokens)
+            settled = False
             try:
                 async with limiter.slot() as epoch:
                     self.stats.requests += 1
@@ -184,19 +188,23 @@ class CallRunner:
                     latency = time.perf_counter() - started
                     limiter.on_success()
                     context.health.answered(self._server)
-                    tokens = response.tokens
             except CallError as exc:
                 error = exc
             else:
+                cost = context.budget.settle(estimate, response)
+                settled = True
+                tokens = response.tokens
                 if cache is not None:
                     model = str(identity.get("model", ""))
                     await cache.store(
                         key, backend.name, model, CachedResponse(response.text, tokens)
                     )
                 verdict = answer_verdict(backend, response, limit)
-                return verdict.model_copy(update={"latency_s": latency, "tokens": tokens})
+                update = {"latency_s": latency, "tokens": tokens, "cost": cost}
+                return verdict.model_copy(update=update)
             finally:
-                context.budget.settle(estimate, tokens)
+                if not settled:  # no answer (an error, or cancelled in flight): nothing billed
+                    context.budget.settle(estimate, None)
             message = redact(error.message)
             down = context.health.failed(self._server, error, attempt)
             if down is not None and halt_keys[0] not in context.halts:  # dead or hanging
@@ -207,10 +215,10 @@ class CallRunner:
                 if scope not in context.halts:
                     context.halts[scope] = CallError(message, error.status, permanent=True)
                     log.warning("llmjudge: judge %s: %s; no further requests", self.label, message)
-                return Verdict.unscored(message, raw=_raw(error))
+                return Verdict.unscored(message, raw=_raw(error), cost=0.0)
             if not context.policy.retryable(error, attempt):
                 tries = f" (gave up after {attempt} tries)" if attempt > 1 else ""
-                return Verdict.unscored(message + tries, raw=_raw(error))
+                return Verdict.unscored(message + tries, raw=_raw(error), cost=0.0)
             delay = context.policy.delay(error, attempt)
             self.stats.retries += 1
             log.debug("llmjudge: %s: %s; retry %d in %.2fs", self.label, message, attempt, delay)

@@ -1,4 +1,5 @@
-"""The pre-run estimate: what a session's model judges will cost in requests and tokens."""
+"""The pre-run estimate: what a session's model judges will cost in requests, tokens and money
+(at most: each request's answer is counted at its max_tokens)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from pytest_llmjudge.backends import create_backend
-from pytest_llmjudge.calls.budget import estimate_tokens
 from pytest_llmjudge.calls.cache import request_key
+from pytest_llmjudge.calls.prices import MICRO
 from pytest_llmjudge.calls.protocol import is_model_backend, request_identity
 from pytest_llmjudge.calls.reliable import CallContext
 from pytest_llmjudge.model.judge import Judge
@@ -21,9 +22,10 @@ MODEL_BACKENDS = ("mistral",)
 
 
 def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext) -> list[str]:
-    """One line per run of a model judge: its cases, cached answers, requests and tokens."""
+    """One line per run of a model judge: its cases, cached answers, requests, tokens, dollars."""
     lines = []
-    total_requests = total_tokens = 0
+    total_requests = total_tokens = total_micro = 0
+    budget = context.budget
     for run in runs:
         judge = run.judge or run.judge_ref  # a fixture's judge once an item has resolved it
         if not isinstance(judge, Judge) or judge.backend not in MODEL_BACKENDS or not run.cases:
@@ -36,25 +38,33 @@ def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext
         keys = [request_key(identity) for identity in identities]
         cached = context.cached_keys(keys)
         todo = [i for i, k in zip(identities, keys, strict=True) if k not in cached]
-        requests = 0 if context.mode == "replay" else len(todo)
-        tokens = 0 if context.mode == "replay" else sum(estimate_tokens(i) for i in todo)
-        total_requests += requests
+        batch = settings.scale.batch
+        estimates = [] if context.mode == "replay" else [budget.estimate(i, batch) for i in todo]
+        tokens = sum(e.tokens for e in estimates)
+        micro = sum(e.micro for e in estimates)
+        total_requests += len(estimates)
         total_tokens += tokens
+        total_micro += micro
         hits = sum(1 for k in keys if k in cached)
+        unpriced = sorted({e.model for e in estimates if e.price is None})
+        money = f"no price for {', '.join(unpriced)}" if unpriced else f"<= ${micro / MICRO:.4g}"
         lines.append(
             f"judge {run.key.judge} on {run.key.dataset}: {_cases(run)}, {hits} cached, "
-            f"{requests} requests, ~{tokens:,} tokens"
+            f"{len(estimates)} requests, ~{tokens:,} tokens" + (f", {money}" if estimates else "")
         )
-    budget = context.budget
+    max_micro = None if budget.max_cost is None else budget.max_cost * MICRO
     for limit, need, unit in (
         (budget.max_requests, total_requests, "requests"),
         (budget.max_tokens, total_tokens, "tokens"),
+        (max_micro, total_micro, "micro-dollars"),
     ):
         if limit is not None and need > limit:
-            lines.append(
-                f"the estimate ({need:,} {unit}) exceeds the budget of {limit:,} {unit}: "
-                "cases past it will be unscored"
+            shown = (
+                f"${need / MICRO:.4g}) exceeds the budget of ${limit / MICRO:.4g}"
+                if unit == "micro-dollars"
+                else f"{need:,} {unit}) exceeds the budget of {limit:,} {unit}"
             )
+            lines.append(f"the estimate ({shown}: cases past it will be unscored")
     return lines
 
 

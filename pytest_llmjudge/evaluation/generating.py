@@ -126,6 +126,7 @@ class Generating:
                 # a model server reports the request's total tokens, not the answer's
                 tokens=None if calls is not None else v.tokens,
                 latency_s=v.latency_s,
+                cost=v.cost,
                 cached=v.cached,
             )
         if calls is not None:

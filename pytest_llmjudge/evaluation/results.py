@@ -27,6 +27,7 @@ from pytest_llmjudge.scoring.comparison import (
     compare,
 )
 from pytest_llmjudge.scoring.correction import JudgeRates
+from pytest_llmjudge.scoring.cost import Costed, RunCost, run_cost
 from pytest_llmjudge.scoring.gating import (
     Gated,
     ThresholdResult,
@@ -105,6 +106,19 @@ class RunResult(Gated):
             if metrics is not None:
                 found.append(unresolved(metrics, checked.threshold))
         return [u for u in found if u is not None]
+
+    @property
+    def cost(self) -> RunCost | None:
+        """What the run's model calls cost (a generator run: its answers and their verdicts);
+        None when it made none."""
+        if isinstance(self.run, JudgeRun):
+            return run_cost((v, v.prediction == c.target) for c, v in self.judged_cases())
+        calls: list[tuple[Costed, bool | None]] = []
+        for _, answer, verdict in self.answered():
+            calls.append((answer, None))
+            if verdict is not None:
+                calls.append((verdict, None))
+        return run_cost(calls)
 
     def judged_cases(self) -> list[tuple[Case, Verdict]]:
         """A judge run's cases that have a verdict, in dataset order."""

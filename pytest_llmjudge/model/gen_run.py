@@ -69,6 +69,7 @@ class Answer(BaseModel):
         id: `<case id>#<sample>`. case: the case id. sample: 1..samples.
         text: the answer (None when generation failed). error: why it failed.
         tokens: tokens of the answer, when known. latency_s: seconds it took.
+        cost: dollars its request cost (0.0 from the cache; None: unknown or no model call).
         cached: whether it came from the response cache.
 
     Its texts are masked of secrets as it is made, as a Verdict's are.
@@ -81,6 +82,7 @@ class Answer(BaseModel):
     error: str | None = None
     tokens: int | None = None
     latency_s: float = 0.0
+    cost: float | None = None
     cached: bool = False
 
     @field_validator("text", "error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.verdict import Verdict
@@ -29,7 +30,8 @@ def majority(trials: Sequence[Verdict]) -> Verdict:
     extra = {
         "trials": tuple(trials),
         "latency_s": sum(t.latency_s for t in trials),
-        "tokens": _sum_tokens(trials),
+        "tokens": _sum([t.tokens for t in trials]),
+        "cost": _sum([t.cost for t in trials]),
         "cached": all(t.cached for t in trials),
     }
     if not common:
@@ -57,9 +59,9 @@ def flaky(verdict: Verdict) -> bool | None:
     return None if share is None else share < 1.0
 
 
-def _sum_tokens(trials: Sequence[Verdict]) -> int | None:
-    tokens = [t.tokens for t in trials]
-    return None if any(t is None for t in tokens) else sum(t for t in tokens if t is not None)
+def _sum(values: Sequence[Any]) -> Any:
+    """The sum of the repetitions' tokens or costs; None when one of them is unknown."""
+    return None if any(v is None for v in values) else sum(values)
 
 
 def _mean_probability(trials: Sequence[Verdict]) -> float | None:

@@ -29,6 +29,7 @@ class Verdict(BaseModel):
         probability: the judge's probability of "consistent", when it has one.
         latency_s: seconds the call took.
         tokens: tokens the call used, when the backend reports them.
+        cost: dollars the call cost (0.0 from the cache; None: unknown, or no model call).
         cached: whether the verdict came from the response cache.
         trials: a repeated case's verdicts, one per repetition (repeat=N; empty when the case
             was judged once); the verdict itself is their majority (model/repeats.py).
@@ -43,6 +44,7 @@ class Verdict(BaseModel):
     probability: float | None = None
     latency_s: float = 0.0
     tokens: int | None = None
+    cost: float | None = None
     cached: bool = False
     trials: tuple[Verdict, ...] = ()
 

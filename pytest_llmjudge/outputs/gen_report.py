@@ -76,6 +76,8 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
         **selection(result),
         "nothing_scored": result.nothing_scored,
         "passed": result.passed,
+        # what its answers and their judge verdicts cost (null: no model call)
+        "cost": cost.as_dict() if (cost := result.cost) is not None else None,
         "answers": [
             {
                 "id": answer.id,
@@ -90,6 +92,8 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
                 "error": answer.cause(verdict),
                 "relevancy": run.relevancy.get(answer.id),
                 "tokens": answer.tokens,
+                "cost": answer.cost,
+                "judge_cost": verdict.cost if verdict else None,
                 "cached": answer.cached,
             }
             for case, answer, verdict in result.answered()

@@ -24,6 +24,7 @@ from pytest_llmjudge.outputs.html_parts import (
     badge,
     chart_svg,
     comparison,
+    cost_fact,
     facts,
     metrics_table,
     rows_left,
@@ -162,6 +163,7 @@ def _run_section(run: Mapping[str, Any], index: int) -> Iterator[str]:
             ("backend", run.get("backend")),
             ("kind", run.get("kind")),
             ("dataset file", run.get("dataset_path")),
+            ("cost", cost_fact(run.get("cost"))),
         ]
     )
     yield '<div class="grid">'

@@ -139,6 +139,7 @@ def _section(run: Mapping[str, Any], index: int) -> Iterator[str]:
             ("judge", run.get("judge")),
             ("relevancy by", run.get("relevancy_by")),
             ("dataset file", run.get("dataset_path")),
+            ("cost", parts.cost_fact(run.get("cost"))),
         ]
     )
     sampling = run.get("sampling") or {}

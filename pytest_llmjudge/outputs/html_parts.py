@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 from pytest_llmjudge.outputs.formatting import clip, interval, limit, shown, with_ci
+from pytest_llmjudge.scoring.cost import dollars
 from pytest_llmjudge.wording import plural
 
 MAX_ROWS = 200  # mismatched cases or flagged answers listed per run; the rest are counted
@@ -78,6 +79,20 @@ def facts(pairs: Sequence[tuple[str, Any]]) -> str:
     """A muted line of `name: value` facts, the empty ones left out."""
     shown_pairs = (f"{name}: <code>{escape(str(v))}</code>" for name, v in pairs if v)
     return '<p class="muted">' + " · ".join(shown_pairs) + "</p>"
+
+
+def cost_fact(cost: Mapping[str, Any] | None) -> str | None:
+    """A run's cost for its facts line: dollars spent, tokens, per case and correct verdict."""
+    if not cost:
+        return None
+    spent = cost.get("spent")
+    parts = ["cost unknown" if spent is None else f"{dollars(spent)} spent"]
+    if cost.get("tokens") is not None:
+        parts.append(f"{cost['tokens']:,} tokens")
+    if cost.get("correct") is not None and cost.get("spent") is not None:
+        parts.append(f"{dollars(cost.get('per_case'))} per case")
+        parts.append(f"{dollars(cost.get('per_correct_verdict'))} per correct verdict")
+    return ", ".join(parts)
 
 
 def rows_left(total: int) -> Iterator[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pytest_llmjudge.outputs.leaderboard import leaderboard_lines
 from pytest_llmjudge.outputs.repeats import flaky_lines, repetition_fields
 from pytest_llmjudge.outputs.slices import slice_lines
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
+from pytest_llmjudge.scoring.cost import dollars
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
 from pytest_llmjudge.scoring.metrics import Metrics
 from pytest_llmjudge.wording import plural
@@ -51,6 +52,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         **selection(result),
         "nothing_scored": result.nothing_scored,
         "passed": result.passed,
+        "cost": cost.as_dict() if (cost := result.cost) is not None else None,
         "cached": sum(1 for _, verdict in result.judged_cases() if verdict.cached),
         "cases": [
             {
@@ -65,6 +67,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
                 "probability": verdict.probability,
                 "latency_s": round(verdict.latency_s, 6),
                 "tokens": verdict.tokens,
+                "cost": verdict.cost,
                 "cached": verdict.cached,
                 **repetition_fields(verdict),
             }
@@ -158,6 +161,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         yield from comparison_lines(
             r.run.key.judge, r.run.key.dataset, r.comparison, r.comparison_error
         )
+    yield from cost_lines(evals.results)
     yield from interrupted_lines(evals)
     for run in evals.runs.values():
         if isinstance(run, JudgeRun):
@@ -167,6 +171,27 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
     yield from gen_summary_lines(evals)
     yield from budget_lines(evals)
+
+
+def cost_lines(results: Iterable[RunResult]) -> Iterator[str]:
+    """What each run's model calls cost, for the runs that made any."""
+    for r in results:
+        cost = r.cost
+        if cost is None:
+            continue
+        key = r.run.key
+        where = f"judge {key.judge}" if r.kind == "judge" else f"generator {r.run.label}"
+        tokens = "tokens unknown" if cost.tokens is None else f"{cost.tokens:,} tokens"
+        money = "cost unknown" if cost.spent is None else f"{dollars(cost.spent)} spent"
+        line = f"cost: {where} on {key.dataset}: {money}, {tokens}"
+        if cost.cached:
+            line += f" ({cost.cached} from the cache, free)"
+        if cost.spent is None:
+            line += " (a model has no price in llmjudge_prices, or did not report its tokens)"
+        elif r.kind == "judge":
+            line += f"; {dollars(cost.per_case)} per case"
+            line += f", {dollars(cost.per_correct)} per correct verdict"
+        yield line
 
 
 def interrupted_lines(evals: EvalSession) -> Iterator[str]:

@@ -1,9 +1,9 @@
 """pytest-xdist: the workers of a run share one budget ledger (pytest glue).
 
-With `--llmjudge-max-requests` or `--llmjudge-max-tokens`, the controller creates the run's
-ledger, a small SQLite file in a temporary folder named after xdist's `testrunuid`, before its
-first worker starts, hands its path to every worker in `workerinput`, and removes it at the end
-of the run. A serial run has no file: its budget is counted in memory.
+With `--llmjudge-max-requests`, `--llmjudge-max-tokens` or `--llmjudge-max-cost`, the controller
+creates the run's ledger, a small SQLite file in a temporary folder named after xdist's
+`testrunuid`, before its first worker starts, hands its path to every worker in `workerinput`,
+and removes it at the end of the run. A serial run has no file: its budget is counted in memory.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def configure_node(node: object) -> None:
     the first worker), when the run has a budget."""
     config: pytest.Config = node.config  # type: ignore[attr-defined]
     calls = settings_of(config).calls
-    if calls.max_requests is None and calls.max_tokens is None:
+    if calls.max_requests is None and calls.max_tokens is None and calls.max_cost is None:
         return
     path = config.stash.get(LEDGER_KEY, None)
     if path is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -21,6 +21,9 @@ from pytest_llmjudge.settings import (
     GateSettings,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from pytest_llmjudge.calls.prices import Price
 
 T = TypeVar("T")
 
@@ -147,6 +150,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
             cache_dir=root / pick("llmjudge_cache_dir", "llmjudge_cache_dir", str),
             max_requests=pick("llmjudge_max_requests", "llmjudge_max_requests", _budget),
             max_tokens=pick("llmjudge_max_tokens", "llmjudge_max_tokens", _budget),
+            max_cost=pick("llmjudge_max_cost", "llmjudge_max_cost", _optional(_positive_float)),
+            prices=_prices(config.getini("llmjudge_prices")),  # None: the defaults
             ledger=worker_ledger(config),  # a pytest-xdist worker's shared budget
             max_answer_chars=pick(
                 "llmjudge_max_answer_chars", "llmjudge_max_answer_chars", _positive_int
@@ -241,6 +246,14 @@ def add_call_options(group: Any) -> None:
         "run fails (ini: llmjudge_max_tokens)",
     )
     group.addoption(
+        "--llmjudge-max-cost",
+        type=_positive_float,
+        default=None,
+        metavar="DOLLARS",
+        help="stop issuing model requests once they cost this many US dollars (priced by "
+        "llmjudge_prices); the rest are unscored and the run fails (ini: llmjudge_max_cost)",
+    )
+    group.addoption(
         "--llmjudge-max-answer-chars",
         type=_positive_int,
         default=None,
@@ -259,6 +272,13 @@ def add_call_inis(parser: pytest.Parser) -> None:
     parser.addini("llmjudge_cache_dir", "folder of the response cache", default=".llmjudge/cache")
     parser.addini("llmjudge_max_requests", "request budget of a session (empty: none)", default="")
     parser.addini("llmjudge_max_tokens", "token budget of a session (empty: none)", default="")
+    parser.addini("llmjudge_max_cost", "money budget of a session in dollars", default="")
+    parser.addini(
+        "llmjudge_prices",
+        "'model = input, output' lines, dollars per million tokens (over the defaults)",
+        type="linelist",
+        default=[],
+    )
     parser.addini(
         "llmjudge_max_answer_chars", "longest model answer kept, in characters", default="20000"
     )
@@ -269,6 +289,17 @@ def _optional(convert: Callable[[Any], T]) -> Callable[[Any], T | None]:
         return None if value is None or value == "" else convert(value)
 
     return check
+
+
+def _prices(lines: list[str]) -> dict[str, Price] | None:
+    if not lines:
+        return None
+    from pytest_llmjudge.calls.prices import parse_prices
+
+    try:
+        return parse_prices(lines)
+    except ValueError as exc:
+        raise pytest.UsageError(f"invalid llmjudge_prices: {exc}") from None
 
 
 def _budget(value: Any) -> int | None:

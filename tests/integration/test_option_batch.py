@@ -82,3 +82,19 @@ def test_batch_job_then_cached_rerun(
     assert server.count == 1  # only c6, which the job did not answer, is asked again
     again = {c["id"]: c for c in chat_project.report("again.json")["runs"][0]["cases"]}
     assert all(again[f"c{i}"]["cached"] for i in range(1, 6))
+
+
+def test_batch_answers_cost_half_the_chat_price(
+    chat_project: Any, pytester: pytest.Pytester
+) -> None:
+    # $1 per prompt token, $2 per answer token; the loopback batch answers have no prompt tokens
+    chat_project.ini(
+        "llmjudge_batch_poll = 0.01\nllmjudge_prices =\n    stub-model = 1000000, 2000000\n"
+    )
+    batch_api(chat_project.server)
+    pytester.runpytest("--llmjudge-batch", "--llmjudge-report", "r.json")
+    run = chat_project.report("r.json")["runs"][0]
+    assert [c["cost"] for c in run["cases"]] == [
+        pytest.approx(c["tokens"] * 2 * 0.5) for c in run["cases"]
+    ]
+    assert run["cost"]["spent"] == pytest.approx(sum(c["tokens"] for c in run["cases"]))

@@ -13,7 +13,8 @@ def test_estimate_is_printed_before_the_run(chat_project, pytester: pytest.Pytes
     result = pytester.runpytest()
     line = next(x for x in result.outlines if x.startswith("llmjudge estimate:"))
     match = re.fullmatch(
-        r"llmjudge estimate: judge m on cases: 6 cases, 0 cached, 6 requests, ~([\d,]+) tokens",
+        r"llmjudge estimate: judge m on cases: 6 cases, 0 cached, 6 requests, ~([\d,]+) tokens, "
+        r"no price for stub-model",
         line,
     )
     assert match, line

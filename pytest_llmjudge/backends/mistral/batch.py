@@ -25,7 +25,7 @@ from typing import Any
 from pytest_llmjudge.backends.mistral.client import MistralClient
 from pytest_llmjudge.backends.mistral.wire import CHAT_PATH, base_url, read_completion, short
 from pytest_llmjudge.calls.answer_limit import answer_verdict, fit
-from pytest_llmjudge.calls.budget import estimate_tokens
+from pytest_llmjudge.calls.budget import Estimate
 from pytest_llmjudge.calls.cache import CachedResponse, request_key
 from pytest_llmjudge.calls.protocol import ModelResponse, request_identity
 from pytest_llmjudge.calls.reliable import CallContext
@@ -122,7 +122,7 @@ class BatchJob:
         self.poll_s = poll_s
         self.timeout_hours = timeout_hours
         self.on_status = on_status or (lambda line: None)
-        self._estimates: dict[str, int] = {}
+        self._estimates: dict[str, Estimate] = {}
 
     def uncached(self, cases: Sequence[Case]) -> list[Case]:
         """The cases the cache cannot answer (all of them in refresh mode)."""
@@ -138,10 +138,11 @@ class BatchJob:
         outcome = BatchOutcome()
         sent = []
         for case in cases:  # the budget counts a batch line like a request
-            self._estimates[case.trial] = estimate_tokens(request_identity(self.backend, case))
+            identity = request_identity(self.backend, case)
+            self._estimates[case.trial] = self.context.budget.estimate(identity, batch=True)
             refusal = self.context.budget.reserve(self._estimates[case.trial])
             if refusal is not None:
-                outcome.verdicts[case.trial] = Verdict.unscored(refusal)
+                outcome.verdicts[case.trial] = Verdict.unscored(refusal, cost=0.0)
             else:
                 sent.append(case)
         if not sent:
@@ -212,26 +213,28 @@ class BatchJob:
     def _verdict(self, case: Case, line: Any, missing: str) -> Verdict:
         if line is None:
             self.context.budget.settle(self._estimates[case.trial], None)
-            return Verdict.unscored(f"{missing}: no result for this case")
+            return Verdict.unscored(f"{missing}: no result for this case", cost=0.0)
         limit = self.context.settings.calls.max_answer_chars
         try:
             response = fit(line_response(line), limit)  # a longer answer is kept cut
         except CallError as exc:
             self.context.budget.settle(self._estimates[case.trial], None)
-            return Verdict.unscored(exc.message, raw=exc.raw)
-        self.context.budget.settle(self._estimates[case.trial], response.tokens)
+            return Verdict.unscored(exc.message, raw=exc.raw, cost=0.0)
+        cost = self.context.budget.settle(self._estimates[case.trial], response)
         cache = self.context.cache
         if cache is not None and self.context.mode != "off":
             key = request_key(request_identity(self.backend, case))
             cached = CachedResponse(response.text, response.tokens)
             cache.put(key, self.backend.name, self.model, cached)
         verdict: Verdict = answer_verdict(self.backend, response, limit)
-        return verdict.model_copy(update={"tokens": response.tokens})
+        return verdict.model_copy(update={"tokens": response.tokens, "cost": cost})
 
     def _fail(self, outcome: BatchOutcome, cases: Sequence[Case], cause: str) -> BatchOutcome:
         for case in cases:
             self.context.budget.settle(self._estimates[case.trial], None)
-            outcome.verdicts[case.trial] = Verdict.unscored(cause)  # a Verdict masks its texts
+            outcome.verdicts[case.trial] = Verdict.unscored(
+                cause, cost=0.0
+            )  # a Verdict masks its texts
         self.on_status(cause)
         return outcome
 
