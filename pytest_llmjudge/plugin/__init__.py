@@ -137,7 +137,7 @@ def pytest_sessionfinish_quiet_syrupy(session: pytest.Session, exitstatus: int) 
     if exitstatus == pytest.ExitCode.INTERRUPTED and session.config.pluginmanager.hasplugin(
         "dsession"
     ):
-        from pytest_llmjudge.plugin.xdist import expect_missing_snapshot_reports
+        from pytest_llmjudge.plugin.workers import expect_missing_snapshot_reports
 
         expect_missing_snapshot_reports()
     return (yield)
@@ -147,7 +147,7 @@ def pytest_sessionfinish_quiet_syrupy(session: pytest.Session, exitstatus: int) 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     if interrupted and session.config.pluginmanager.hasplugin("dsession"):
-        from pytest_llmjudge.plugin.xdist import gather_interrupted
+        from pytest_llmjudge.plugin.workers import gather_interrupted
 
         gather_interrupted(session.config)  # what the workers judged, before xdist ends them
     evals = started(session.config)
@@ -157,7 +157,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         evals.cancel()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: the controller gates and reports
-        from pytest_llmjudge.plugin.xdist import WORKER_OUTPUT_KEY
+        from pytest_llmjudge.plugin.workers import WORKER_OUTPUT_KEY
 
         workeroutput[WORKER_OUTPUT_KEY] = json.dumps(evals.publish())
         evals.close()
@@ -194,7 +194,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: the workers of a run share one budget ledger."""
     from pytest_llmjudge.plugin.ledger import configure_node
-    from pytest_llmjudge.plugin.xdist import track_worker
+    from pytest_llmjudge.plugin.workers import track_worker
 
     configure_node(node)
     track_worker(node)  # an interrupted controller waits for what its workers judged
@@ -203,7 +203,7 @@ def pytest_configure_node(node: Any) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: merge a finished worker's verdicts into the controller's session."""
-    from pytest_llmjudge.plugin.xdist import merge_worker
+    from pytest_llmjudge.plugin.workers import merge_worker
 
     merge_worker(node)
 
