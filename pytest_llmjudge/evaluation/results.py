@@ -258,7 +258,12 @@ def judge_metrics(run: JudgeRun, settings: Settings, cases: list[Case]) -> Metri
     verdicts = [(c, run.verdicts[c.id]) for c in cases if c.id in run.verdicts]
     judged = [(c.target, v.prediction) for c, v in verdicts]
     repetitions = [v.predictions for _, v in verdicts] if run.repeat > 1 else ()
-    return compute_metrics(judged, settings.positive, settings.unscored, repetitions, run.repeat)
+    probabilities = [
+        (v.probability, c.target) for c, v in verdicts if v.probability is not None and v.scored
+    ]
+    return compute_metrics(
+        judged, settings.positive, settings.unscored, repetitions, run.repeat, probabilities
+    )
 
 
 def gen_metrics(run: GenRun, settings: Settings, cases: list[GenCase]) -> GenMetrics:

@@ -34,6 +34,7 @@ from pytest_llmjudge.outputs.html_parts import (
     unscored_note,
     with_consistency,
 )
+from pytest_llmjudge.outputs.html_reliability import reliability_svg
 from pytest_llmjudge.secrets import redact
 from pytest_llmjudge.wording import plural
 
@@ -51,6 +52,8 @@ METRIC_LABELS = {
     "specificity": "specificity",
     "npv": "NPV",
     "coverage": "coverage",
+    "brier": "Brier score",
+    "ece": "ECE (10 bins)",
 }
 CHART_METRICS = {name: METRIC_LABELS[name] for name in ("accuracy", "precision", "recall", "f1")}
 CHART_CAPTION = (
@@ -167,10 +170,14 @@ def _run_section(run: Mapping[str, Any], index: int) -> Iterator[str]:
         ]
     )
     yield '<div class="grid">'
-    yield from metrics_table(run, with_consistency(METRIC_LABELS, (run.get("repeat") or 1) > 1))
+    labels = with_consistency(METRIC_LABELS, (run.get("repeat") or 1) > 1)
+    if not (run.get("metrics") or {}).get("calibrated"):  # no probabilities: no calibration
+        labels = {k: v for k, v in labels.items() if k not in ("brier", "ece")}
+    yield from metrics_table(run, labels)
     yield from _confusion(run.get("metrics") or {})
     yield "</div>"
     yield from slices_table(run, CHART_METRICS)
+    yield from reliability_svg(run)
     yield from comparison(run)
     yield from _mismatches(run)
 

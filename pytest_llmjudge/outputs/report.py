@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections import Counter
@@ -20,6 +21,7 @@ from pytest_llmjudge.outputs.gen_report import gen_report, gen_summary_lines
 from pytest_llmjudge.outputs.leaderboard import leaderboard_lines
 from pytest_llmjudge.outputs.repeats import flaky_lines, repetition_fields
 from pytest_llmjudge.outputs.slices import slice_lines
+from pytest_llmjudge.scoring.calibration import reliability
 from pytest_llmjudge.scoring.comparison import baseline_cell, comparison_lines
 from pytest_llmjudge.scoring.cost import dollars
 from pytest_llmjudge.scoring.gating import uncertainty_lines, with_interval
@@ -43,6 +45,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "slice_by": list(run.dataset.slice_by),
         "metrics": result.metrics.model_dump(),
         "slices": {name: m.model_dump() for name, m in result.slices.items()},
+        "reliability": reliability_bins(result),  # the reliability diagram's 10 bins
         "thresholds": [t.as_dict() for t in result.thresholds],
         "unresolved": [u.message() for u in result.unresolved()],
         "comparison": result.comparison.as_dict() if result.comparison else None,
@@ -74,6 +77,16 @@ def run_dict(result: RunResult) -> dict[str, Any]:
             for case, verdict in result.judged_cases()
         ],
     }
+
+
+def reliability_bins(result: RunResult) -> list[dict[str, Any]] | None:
+    """The reliability diagram of a judge whose verdicts have probabilities (None: none)."""
+    pairs = [
+        (v.probability, c.target)
+        for c, v in result.judged_cases()
+        if v.probability is not None and v.scored
+    ]
+    return [dataclasses.asdict(b) for b in reliability(pairs)] if pairs else None
 
 
 def report_dict(evals: EvalSession) -> dict[str, Any]:
@@ -147,6 +160,7 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()
     yield from slice_lines(evals.judge_results, columns, lambda r: r.run.key.judge)
+    yield from calibration_lines(evals.judge_results, columns)
     for board in evals.leaderboards:
         yield from leaderboard_lines(board.as_dict())
     for r in evals.judge_results:
@@ -171,6 +185,20 @@ def summary_lines(evals: EvalSession) -> Iterator[str]:
         yield f"skipped: judge {run.key.judge} on {run.key.dataset}: {run.skipped}"
     yield from gen_summary_lines(evals)
     yield from budget_lines(evals)
+
+
+def calibration_lines(results: Iterable[RunResult], columns: Iterable[str]) -> Iterator[str]:
+    """Brier and ECE of the runs whose verdicts have probabilities (unless the table has them)."""
+    if {"brier", "ece"} <= set(columns):
+        return
+    for r in results:
+        m = r.metrics
+        if isinstance(m, Metrics) and m.calibrated:
+            yield (
+                f"calibration: judge {r.run.key.judge} on {r.run.key.dataset}: brier "
+                f"{_cell(m, 'brier')}, ece {_cell(m, 'ece')} (10 bins; {m.calibrated} cases "
+                "with a probability)"
+            )
 
 
 def cost_lines(results: Iterable[RunResult]) -> Iterator[str]:

@@ -30,8 +30,10 @@ RANK_METRICS = (
     "mcc",
     "self_consistency",
     "flaky",
+    "brier",
+    "ece",
 )
-LOWER_IS_BETTER = frozenset({"flaky"})
+LOWER_IS_BETTER = frozenset({"flaky", "brier", "ece"})
 DEFAULT_RANK_METRIC = "accuracy"
 
 

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from pytest_llmjudge.scoring import agreement
+from pytest_llmjudge.scoring.calibration import calibration
 from pytest_llmjudge.scoring.consistency import consistency
 from pytest_llmjudge.scoring.policies import UnscoredPolicy
-from pytest_llmjudge.scoring.stats import f1_interval, wilson_interval
+from pytest_llmjudge.scoring.stats import f1_interval, wilson_interval, z_value
 
 CONFIDENCE = 0.95  # level of every interval below
 REPEAT_UNDEFINED = "no case has two scored repetitions (judge with repeat=N, N >= 2)"
+CALIBRATION_UNDEFINED = "no verdict has a probability (the judge gives none)"
 
 
 class Metrics(BaseModel):
@@ -35,6 +37,9 @@ class Metrics(BaseModel):
         flaky, self_consistency: with repeat=N, the share of cases whose repetitions disagree
             and the mean share agreeing with each case's majority (consistency.py), with
             intervals; None when no case has two scored repetitions (repeat=1).
+        brier, ece: for judges that give a probability of "consistent", the Brier score and
+            the expected calibration error (10 bins; calibration.py) over the `calibrated`
+            cases that have one, with intervals; None when no verdict has a probability.
         repeat: how many times each case was judged; repeated: cases with two scored
             repetitions (what flaky and self_consistency are estimated from).
         positive: the positive class; unscored_policy: how unscored cases were counted.
@@ -71,6 +76,11 @@ class Metrics(BaseModel):
     flaky_ci: tuple[float, float] | None = None
     self_consistency: float | None = None
     self_consistency_ci: tuple[float, float] | None = None
+    brier: float | None = None
+    brier_ci: tuple[float, float] | None = None
+    ece: float | None = None
+    ece_ci: tuple[float, float] | None = None
+    calibrated: int = 0
     repeat: int = 1
     repeated: int = 0
     positive: int = 1
@@ -104,6 +114,8 @@ class Metrics(BaseModel):
             "npv": self.tn + self.fn,
             "flaky": self.repeated,
             "self_consistency": self.repeated,
+            "brier": self.calibrated,
+            "ece": self.calibrated,
         }.get(name)
 
 
@@ -120,9 +132,11 @@ def compute_metrics(
     unscored: UnscoredPolicy = "wrong",
     repetitions: Sequence[Sequence[int | None]] = (),
     repeat: int = 1,
+    probabilities: Sequence[tuple[float, int]] = (),
 ) -> Metrics:
     """Metrics of (target, prediction-or-None) pairs (each prediction the majority of a case's
-    `repetitions`, its verdicts, when it was judged `repeat` > 1 times)."""
+    `repetitions`, its verdicts, when it was judged `repeat` > 1 times), and the calibration of
+    the `(probability of 1, target)` pairs of the verdicts that have a probability."""
     n = len(pairs)
     n_unscored = sum(1 for _, p in pairs if p is None)
     if unscored == "exclude":
@@ -138,6 +152,7 @@ def compute_metrics(
     mcc, mcc_ci = agreement.mcc(tp, fp, tn, fn, CONFIDENCE)
     balanced, balanced_ci = agreement.balanced_accuracy(tp, fp, tn, fn, CONFIDENCE)
     repeated = consistency(repetitions, CONFIDENCE)
+    calibrated = calibration(probabilities, z_value(CONFIDENCE))
     return Metrics(
         n=n,
         scored=n - n_unscored,
@@ -170,6 +185,11 @@ def compute_metrics(
         flaky_ci=repeated.flaky_ci,
         self_consistency=repeated.self_consistency,
         self_consistency_ci=repeated.self_consistency_ci,
+        brier=calibrated.brier,
+        brier_ci=calibrated.brier_ci,
+        ece=calibrated.ece,
+        ece_ci=calibrated.ece_ci,
+        calibrated=calibrated.n,
         repeat=repeat,
         repeated=repeated.cases,
         positive=positive,
@@ -189,6 +209,8 @@ _UNDEFINED = {
     "balanced_accuracy": "the targets hold only one label",
     "flaky": REPEAT_UNDEFINED,
     "self_consistency": REPEAT_UNDEFINED,
+    "brier": CALIBRATION_UNDEFINED,
+    "ece": CALIBRATION_UNDEFINED,
 }
 
 

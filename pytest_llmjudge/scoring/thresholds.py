@@ -19,6 +19,8 @@ JUDGE_METRICS = ("accuracy", "precision", "recall", "f1", "coverage", "unscored"
     "npv",
     "flaky",
     "self_consistency",
+    "brier",
+    "ece",
 )
 # metrics of a generator run (generation/metrics.py); "hallucination_rate<=0.1" gates from above
 GENERATOR_METRICS = (
@@ -41,7 +43,7 @@ RATE_METRICS = frozenset(
     ("accuracy", "precision", "recall", "f1", "coverage")
     + ("balanced_accuracy", "specificity", "npv")
     + ("hallucination_rate", "hallucination_rate_corrected", "faithfulness", "relevancy")
-    + ("flaky", "self_consistency")
+    + ("flaky", "self_consistency", "brier", "ece")
 )
 # metrics a candidate is compared on against its baseline (comparison.py)
 DELTA_METRICS = ("accuracy", "precision", "recall", "f1", "coverage")
