@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ from pytest_llmjudge.settings import Settings
 
 
 class HFBackend:
-    """Greedy decoding of the judge's prompt; the answer is parsed like any model's JSON."""
+    """Greedy decoding of the judge's prompt; the answer is parsed like any model's JSON, and
+    its probability read from the logits of the two labels where the answer gives its label."""
 
     def __init__(self, judge: Judge, settings: Settings) -> None:
         self._judge = judge
@@ -46,7 +49,7 @@ class HFBackend:
             self.notes.append(f"hf judge {self._judge.name!r}: loaded adapter {self._adapter}")
         return model, tokenizer
 
-    def _generate(self, case: Case) -> tuple[str, int, float]:
+    def _generate(self, case: Case) -> tuple[str, int, float, float | None]:
         import torch
 
         from pytest_llmjudge.finetune.hf import MAX_NEW_TOKENS, prompt_ids
@@ -63,18 +66,46 @@ class HFBackend:
                     max_new_tokens=min(self._judge.max_tokens, MAX_NEW_TOKENS),
                     do_sample=False,
                     pad_token_id=tokenizer.pad_token_id,
+                    output_scores=True,
+                    return_dict_in_generate=True,
                 )
-            answer = output[0][len(ids) :]
+            answer = output.sequences[0][len(ids) :].tolist()
             text = tokenizer.decode(answer, skip_special_tokens=True)
-            return text, len(ids) + len(answer), time.perf_counter() - started
+            probability = label_probability(tokenizer, answer, output.scores)
+            return text, len(ids) + len(answer), time.perf_counter() - started, probability
 
     async def judge(self, case: Case) -> Verdict:
         try:
-            text, tokens, seconds = await asyncio.to_thread(self._generate, case)
+            text, tokens, seconds, probability = await asyncio.to_thread(self._generate, case)
         except (RuntimeError, ValueError, OSError) as exc:
             return Verdict.unscored(f"hf generation failed: {type(exc).__name__}: {exc}")
         verdict = parse_verdict(text)
-        return verdict.model_copy(update={"latency_s": seconds, "tokens": tokens})
+        update: dict[str, Any] = {"latency_s": seconds, "tokens": tokens}
+        if verdict.scored and probability is not None:
+            update["probability"] = probability
+        return verdict.model_copy(update=update)
 
     async def aclose(self) -> None:
         return None
+
+
+_LABEL_AT = re.compile(r'"consistency"\s*:\s*"?$')  # the decoded answer just before its label
+
+
+def label_probability(tokenizer: Any, answer: Sequence[int], scores: Sequence[Any]) -> float | None:
+    """P("1") against P("0") at the step where the answer gives its label (after
+    `"consistency":`), from that step's next-token logits over the two label tokens of the form
+    the model wrote ("1" or " 1"); None when the answer has no such step."""
+    import torch
+
+    pairs = [
+        tuple(tokenizer.encode(f"{space}{label}", add_special_tokens=False)[-1] for label in "01")
+        for space in ("", " ")
+    ]
+    for step, token in enumerate(answer[: len(scores)]):
+        pair = next((p for p in pairs if token in p), None)
+        if pair is None or not _LABEL_AT.search(tokenizer.decode(answer[:step])):
+            continue
+        logits = scores[step][0][list(pair)].float()
+        return float(torch.softmax(logits, dim=0)[1])
+    return None

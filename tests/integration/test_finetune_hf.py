@@ -126,3 +126,10 @@ def test_lora_fine_tune_trains_saves_reloads_and_judges(
         assert case["prediction"] in (0, 1) or case["error"], case
         assert "hf generation failed" not in (case["error"] or ""), case
     assert all(case["tokens"] for case in verdicts)
+    # a scored verdict's probability: the label tokens' logits where the answer gives its label
+    for case in verdicts:
+        if case["prediction"] is not None and case["probability"] is not None:
+            assert (case["probability"] >= 0.5) == (case["prediction"] == 1), case
+    scored = [c for c in verdicts if c["prediction"] is not None]
+    assert not scored or any(c["probability"] is not None for c in scored), verdicts
+    assert run["metrics"]["calibrated"] == sum(c["probability"] is not None for c in scored)
