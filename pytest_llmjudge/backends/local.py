@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_llmjudge.errors import ConfigError, DatasetError
-from pytest_llmjudge.local import LocalJudgeModel, TrainInfo, TrainingSource, load_or_train
+from pytest_llmjudge.local import (
+    LocalJudgeModel,
+    ThresholdFit,
+    TrainInfo,
+    TrainingSource,
+    load_or_train,
+)
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.verdict import Verdict
@@ -49,11 +55,23 @@ def train_local(judge: Judge, settings: Settings) -> tuple[LocalJudgeModel, Trai
         if not path.exists():
             raise ConfigError(f"judge {judge.name!r}: training file {path} not found")
         sources.append(TrainingSource(path, item.get("weight", 1.0)))
+    threshold = None
+    if judge.options.get("validation"):
+        path = Path(judge.options["validation"])
+        path = path if path.is_absolute() else settings.rootdir / path
+        if not path.exists():
+            raise ConfigError(f"judge {judge.name!r}: validation file {path} not found")
+        metric = str(judge.options.get("threshold_for") or "accuracy")
+        try:
+            threshold = ThresholdFit(path, metric)
+        except ValueError as exc:
+            raise ConfigError(f"judge {judge.name!r}: {exc}") from None
     try:
         return load_or_train(
             sources,
             settings.artifacts_dir,
             seed=int(judge.options.get("seed", 0)),
+            threshold=threshold,
             **judge.options.get("settings", {}),
         )
     except (ValueError, TypeError, DatasetError) as exc:
@@ -65,6 +83,9 @@ def describe(judge: Judge, info: TrainInfo) -> str:
     cv = (
         f", cross-validated accuracy {info.cv_accuracy:.3f}" if info.cv_accuracy is not None else ""
     )
+    if info.threshold is not None:
+        where = Path(str(judge.options.get("validation"))).name
+        cv += "; " + info.threshold.describe(where)
     if info.retrained:
         return (
             f"local judge {judge.name!r}: trained on {info.n_rows} rows in {info.seconds:.1f} s"

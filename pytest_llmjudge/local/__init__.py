@@ -2,6 +2,7 @@
 
 from pytest_llmjudge.local.artifact import (
     ArtifactError,
+    ThresholdFit,
     TrainInfo,
     TrainingSource,
     fingerprint,
@@ -16,6 +17,7 @@ __all__ = [
     "ArtifactError",
     "LocalJudgeModel",
     "LocalPrediction",
+    "ThresholdFit",
     "TrainInfo",
     "TrainingRow",
     "TrainingSource",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -17,6 +18,7 @@ from typing import Any
 from pytest_llmjudge.local.features import FEATURE_NAMES, FEATURES_VERSION
 from pytest_llmjudge.local.model import DEFAULT_C, LocalJudgeModel, TrainingRow, train
 from pytest_llmjudge.model.dataset import load_cases
+from pytest_llmjudge.scoring.calibration import FIT_METRICS, FittedThreshold, fit_threshold
 
 ARTIFACT_FORMAT = "pytest-llmjudge/local-judge"
 ARTIFACT_FORMAT_VERSION = 1
@@ -51,9 +53,24 @@ class TrainInfo:
     n_rows: int
     warning: str | None = None
     cv_accuracy: float | None = None
+    threshold: FittedThreshold | None = None  # the decision threshold, when fit
 
 
 SourceLike = TrainingSource | tuple[str | Path, float] | str | Path
+
+
+@dataclass(frozen=True)
+class ThresholdFit:
+    """Fit the decision threshold on the labelled JSONL file `path` for `metric`."""
+
+    path: Path
+    metric: str = "accuracy"
+
+    def __post_init__(self) -> None:
+        if self.metric not in FIT_METRICS:
+            raise ValueError(
+                f"cannot fit a threshold for {self.metric!r}; one of {', '.join(FIT_METRICS)}"
+            )
 
 
 def _as_source(source: SourceLike) -> TrainingSource:
@@ -71,9 +88,16 @@ def _package_version() -> str:
         return "unknown"
 
 
-def fingerprint(sources: Iterable[SourceLike], *, seed: int = 0, **settings: Any) -> str:
-    """sha256 of the training files' contents and weights, the settings, seed and code version."""
-    key = {
+def fingerprint(
+    sources: Iterable[SourceLike],
+    *,
+    seed: int = 0,
+    threshold: ThresholdFit | None = None,
+    **settings: Any,
+) -> str:
+    """sha256 of the training files' contents and weights, the settings, seed, code version and
+    (when the decision threshold is fit) the validation file's contents and the metric."""
+    key: dict[str, Any] = {
         "format": [ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION],
         "features_version": FEATURES_VERSION,
         "package_version": _package_version(),
@@ -84,6 +108,11 @@ def fingerprint(sources: Iterable[SourceLike], *, seed: int = 0, **settings: Any
             for source in map(_as_source, sources)
         ],
     }
+    if threshold is not None:
+        key["threshold"] = [
+            hashlib.sha256(threshold.path.read_bytes()).hexdigest(),
+            threshold.metric,
+        ]
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -97,7 +126,13 @@ def _settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_model(
-    model: LocalJudgeModel, path: Path, *, fingerprint: str, n_rows: int, cv_accuracy: float | None
+    model: LocalJudgeModel,
+    path: Path,
+    *,
+    fingerprint: str,
+    n_rows: int,
+    cv_accuracy: float | None,
+    fitted: FittedThreshold | None = None,
 ) -> None:
     """Write the model as JSON, atomically (temporary file, then rename)."""
     document = {
@@ -111,6 +146,8 @@ def save_model(
         "scales": list(model.scales),
         "n_rows": n_rows,
         "cv_accuracy": cv_accuracy,
+        "threshold": model.threshold,
+        "threshold_fit": dataclasses.asdict(fitted) if fitted else None,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -160,19 +197,29 @@ def load_model(path: Path, *, fingerprint: str) -> tuple[LocalJudgeModel, dict[s
     scales = _numbers(document, "scales")
     if any(scale <= 0 for scale in scales):
         raise ArtifactError("'scales' holds a value that is not positive")
+    threshold = _number(document.get("threshold", 0.5), "threshold")
+    if not 0.0 < threshold < 1.0:
+        raise ArtifactError("'threshold' does not lie strictly between 0 and 1")
     model = LocalJudgeModel(
         coefficients=_numbers(document, "coefficients"),
         intercept=_number(document.get("intercept"), "intercept"),
         means=_numbers(document, "means"),
         scales=scales,
+        threshold=threshold,
     )
     return model, document
 
 
 def load_or_train(
-    sources: Iterable[SourceLike], artifact_dir: Path, *, seed: int = 0, **settings: Any
+    sources: Iterable[SourceLike],
+    artifact_dir: Path,
+    *,
+    seed: int = 0,
+    threshold: ThresholdFit | None = None,
+    **settings: Any,
 ) -> tuple[LocalJudgeModel, TrainInfo]:
-    """Load the artifact matching the data, settings and seed, or train and save a new model.
+    """Load the artifact matching the data, settings and seed, or train and save a new model
+    (with `threshold`, its decision threshold fit on a validation file, and kept in it).
 
     Settings: ``c`` (inverse regularisation, default 0.03) and ``cv_folds`` (grouped
     cross-validation folds for ``TrainInfo.cv_accuracy``; 0 skips it). A damaged or foreign
@@ -183,7 +230,7 @@ def load_or_train(
     if not chosen_sources:
         raise ValueError("no training sources given")
     chosen = _settings(settings)
-    key = fingerprint(chosen_sources, seed=seed, **chosen)
+    key = fingerprint(chosen_sources, seed=seed, threshold=threshold, **chosen)
     path = Path(artifact_dir) / f"local-judge-{key[:16]}.json"
     warning = None
     if path.exists():
@@ -194,6 +241,7 @@ def load_or_train(
         else:
             n_rows = document.get("n_rows")
             cv = document.get("cv_accuracy")
+            fit = document.get("threshold_fit")
             return model, TrainInfo(
                 fingerprint=key,
                 path=path,
@@ -201,6 +249,7 @@ def load_or_train(
                 seconds=time.perf_counter() - started,
                 n_rows=n_rows if isinstance(n_rows, int) else 0,
                 cv_accuracy=float(cv) if isinstance(cv, int | float) else None,
+                threshold=FittedThreshold(**fit) if isinstance(fit, dict) else None,
             )
     rows = [
         TrainingRow(case.premise, case.hypothesis, case.target, source.weight)
@@ -210,8 +259,22 @@ def load_or_train(
     model, cv_accuracy = train(
         rows, c=float(chosen["c"]), seed=seed, cv_folds=int(chosen["cv_folds"])
     )
+    fitted = None
+    if threshold is not None:
+        cases = load_cases(threshold.path)
+        found = model.predict_many((case.premise, case.hypothesis) for case in cases)
+        pairs = [(p.probability, case.target) for p, case in zip(found, cases, strict=True)]
+        fitted = fit_threshold(pairs, threshold.metric)
+        model = dataclasses.replace(model, threshold=fitted.threshold)
     try:
-        save_model(model, path, fingerprint=key, n_rows=len(rows), cv_accuracy=cv_accuracy)
+        save_model(
+            model,
+            path,
+            fingerprint=key,
+            n_rows=len(rows),
+            cv_accuracy=cv_accuracy,
+            fitted=fitted,
+        )
     except OSError as error:
         warning = "; ".join(
             filter(None, [warning, f"could not save local judge artifact {path}: {error}"])
@@ -224,4 +287,5 @@ def load_or_train(
         n_rows=len(rows),
         warning=warning,
         cv_accuracy=cv_accuracy,
+        threshold=fitted,
     )

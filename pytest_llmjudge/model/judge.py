@@ -150,11 +150,20 @@ def local_judge(
     name: str,
     train: list[Path | str | tuple[Path | str, float]],
     seed: int = 0,
+    validation: Path | str | None = None,
+    threshold_for: str = "accuracy",
     **settings: Any,
 ) -> Judge:
     """The offline judge, trained in process on JSONL files (optionally weighted) before it runs
-    (relative paths are relative to the calling file)."""
+    (relative paths are relative to the calling file). With `validation`, a labelled JSONL
+    file, its decision threshold is fit there for `threshold_for` (accuracy, f1, kappa, ...)
+    and kept with the trained model."""
     base = declaring_dir()
+    fit = (
+        {"validation": str(declared(validation, base)), "threshold_for": threshold_for}
+        if validation is not None
+        else {}
+    )
     sources = [
         {"path": str(declared(item[0], base)), "weight": float(item[1])}
         if isinstance(item, tuple)
@@ -166,6 +175,6 @@ def local_judge(
         kind="fine-tuned",
         backend="local",
         model="local-lexical",
-        options={"train": sources, "seed": seed},
+        options={"train": sources, "seed": seed, **fit},
         **settings,
     )

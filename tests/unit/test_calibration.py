@@ -73,3 +73,18 @@ def test_metrics_carry_calibration_and_take_gates() -> None:
     assert parse_threshold("ece<=0.2").metric == "ece"
     with pytest.raises(Exception, match="between 0 and 1"):
         parse_threshold("brier<=2")
+
+
+def test_a_fitted_threshold_maximises_its_metric_nearest_one_half_on_ties() -> None:
+    from pytest_llmjudge.scoring.calibration import fit_threshold
+
+    # 1s have probabilities 0.30-0.39, 0s 0.10-0.19: any threshold in (0.19, 0.30] is perfect
+    pairs = [(0.30 + i / 100, 1) for i in range(10)] + [(0.10 + i / 100, 0) for i in range(10)]
+    fitted = fit_threshold(pairs, "accuracy")
+    assert (fitted.threshold, fitted.value, fitted.rows) == (0.3, 1.0, 20)
+    assert "decision threshold 0.30 fit on v.jsonl (20 rows) for accuracy" in fitted.describe(
+        "v.jsonl"
+    )
+    assert fit_threshold([(0.9, 1), (0.1, 0)], "f1").threshold == 0.5  # all of 0.11-0.90 tie
+    with pytest.raises(ValueError, match="cannot fit a threshold for 'ece'"):
+        fit_threshold(pairs, "ece")

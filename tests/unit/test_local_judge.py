@@ -327,3 +327,36 @@ def test_rejects_bad_input(train_file: Path, artifacts: Path, tmp_path: Path) ->
 def test_model_checks_its_shape() -> None:
     with pytest.raises(ValueError, match="coefficients"):
         LocalJudgeModel(coefficients=(1.0,), intercept=0.0, means=(0.0,), scales=(1.0,))
+
+
+def test_a_threshold_fit_on_validation_rows_is_kept_with_the_model(
+    train_file: Path, artifacts: Path, tmp_path: Path
+) -> None:
+    from pytest_llmjudge.local import ThresholdFit
+    from pytest_llmjudge.scoring.metrics import compute_metrics
+
+    validation = _write(tmp_path / "validation.jsonl", _rows(seed=7, documents=15))
+    plain, _ = load_or_train([train_file], artifacts)
+    fitted, info = load_or_train([train_file], artifacts, threshold=ThresholdFit(validation, "f1"))
+    assert info.retrained and info.threshold is not None  # its own artifact: a new fingerprint
+    assert fitted.threshold == info.threshold.threshold and plain.threshold == 0.5
+    saved = json.loads(info.path.read_text())
+    assert saved["threshold"] == fitted.threshold and saved["threshold_fit"]["metric"] == "f1"
+    rows = _rows(seed=7, documents=15)
+    found = plain.predict_many((r["premise"], r["hypothesis"]) for r in rows)
+
+    def f1_at(threshold: float) -> float:
+        pairs = [
+            (r["target"], int(p.probability >= threshold)) for r, p in zip(rows, found, strict=True)
+        ]
+        return compute_metrics(pairs).f1 or 0.0
+
+    assert info.threshold.value == pytest.approx(f1_at(fitted.threshold))
+    assert f1_at(fitted.threshold) >= f1_at(0.5)
+    again, reused = load_or_train([train_file], artifacts, threshold=ThresholdFit(validation, "f1"))
+    assert not reused.retrained and again.threshold == fitted.threshold
+    assert reused.threshold == info.threshold
+    _, other = load_or_train([train_file], artifacts, threshold=ThresholdFit(validation, "kappa"))
+    assert other.retrained and other.path != info.path
+    with pytest.raises(ValueError, match="cannot fit a threshold for 'brier'"):
+        ThresholdFit(validation, "brier")
