@@ -3,7 +3,6 @@ judges were evaluated on, ranked and compared pairwise (scoring/leaderboard.py).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import cast
 
@@ -15,16 +14,18 @@ from pytest_llmjudge.settings import Settings
 
 
 def leaderboards(results: Sequence[RunResult], settings: Settings) -> list[Leaderboard]:
-    """One leaderboard per dataset with at least two judge runs, in the order of their runs."""
-    by_dataset: dict[tuple[str, str], list[RunResult]] = {}
+    """One leaderboard per dataset that two or more judges were evaluated on, in the order of
+    their runs (a judge's first run on it)."""
+    by_dataset: dict[tuple[str, str], dict[str, RunResult]] = {}
     for r in results:
-        if r.kind == "judge":
+        if r.kind == "judge":  # a judge evaluated twice (in two tests) is ranked once
             run = cast(JudgeRun, r.run)
-            by_dataset.setdefault((run.key.dataset, str(run.dataset.path)), []).append(r)
+            group = by_dataset.setdefault((run.key.dataset, str(run.dataset.path)), {})
+            group.setdefault(run.key.judge, r)
     return [
         leaderboard(
             dataset,
-            _entries(group, settings),
+            _entries(list(group.values()), settings),
             settings.outputs.rank_by,
             settings.gates.alpha,
         )
@@ -34,17 +35,17 @@ def leaderboards(results: Sequence[RunResult], settings: Settings) -> list[Leade
 
 
 def _entries(group: Sequence[RunResult], settings: Settings) -> list[Entry]:
-    names = Counter(r.run.key.judge for r in group)  # type: ignore[union-attr]
     entries = []
     for r in group:
         run = cast(JudgeRun, r.run)
         metrics = cast(Metrics, r.metrics)
-        name = run.key.judge if names[run.key.judge] == 1 else f"{run.key.judge} ({run.key.test})"
         correct = {
             case.id: verdict.prediction == case.target
             for case, verdict in r.judged_cases()
             if verdict.prediction is not None or metrics.unscored_policy != "exclude"
         }
         metric = settings.outputs.rank_by
-        entries.append(Entry(name, metrics.value(metric), metrics.interval(metric), correct))
+        entries.append(
+            Entry(run.key.judge, metrics.value(metric), metrics.interval(metric), correct)
+        )
     return entries

@@ -54,6 +54,8 @@ from pytest_llmjudge.scoring.thresholds import (
 )
 from pytest_llmjudge.settings import Settings
 
+SERVER_BACKENDS = ("mistral",)  # backends whose calls a server bills (calls/prices.py)
+
 
 @dataclass(frozen=True)
 class RunResult(Gated):
@@ -108,9 +110,18 @@ class RunResult(Gated):
         return [u for u in found if u is not None]
 
     @property
+    def calls_a_server(self) -> bool:
+        """Whether the run's judge (or generator) calls a model server, which bills it."""
+        run = self.run
+        models = [run.judge] if isinstance(run, JudgeRun) else [run.generator, run.judge]
+        return any(m is not None and m.backend in SERVER_BACKENDS for m in models)
+
+    @property
     def cost(self) -> RunCost | None:
-        """What the run's model calls cost (a generator run: its answers and their verdicts);
-        None when it made none."""
+        """What the run's calls to a model server cost (a generator run: its answers and their
+        verdicts); None when it made none (local, in-process and function judges)."""
+        if not self.calls_a_server:
+            return None
         if isinstance(self.run, JudgeRun):
             return run_cost((v, v.prediction == c.target) for c, v in self.judged_cases())
         calls: list[tuple[Costed, bool | None]] = []

@@ -100,3 +100,13 @@ def test_evaluate_returns_the_leaderboard(tmp_path: Path) -> None:
     assert result.to_report()["leaderboard"]["cases"] == board.as_dict()
     with pytest.raises(ConfigError, match="outputs.rank_by: unknown metric 'f2'"):
         evaluate(path, judges, rootdir=tmp_path, outputs=OutputSettings(rank_by="f2"))
+
+
+def test_one_judge_in_two_tests_is_not_ranked_against_itself(project: Project) -> None:
+    project.cases(make_rows([1, 0] * 3))
+    once = MODULE.format().replace("judges=[MANY, SOME, RIGHT]", "judges=[RIGHT]")
+    tests = once.split("\n\n\n@pytest.mark", 1)[1].replace("def test_eval", "def test_again")
+    project.pytester.makepyfile(test_eval=once + "\n\n@pytest.mark" + tests)
+    project.pytester.runpytest("--llmjudge-report=r.json")
+    report = project.report("r.json")
+    assert len(report["runs"]) == 2 and report["leaderboard"] == {}
