@@ -36,9 +36,20 @@ CREATE TABLE IF NOT EXISTS responses (
     model TEXT NOT NULL,
     text TEXT,
     tokens INTEGER,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    probability REAL
 )
 """
+# a cache written before answers had a probability gets the column (NULL in its old rows)
+_ADD_PROBABILITY = "ALTER TABLE responses ADD COLUMN probability REAL"
+
+
+def _add_column(db: sqlite3.Connection) -> None:
+    try:
+        db.execute(_ADD_PROBABILITY)
+    except sqlite3.OperationalError as exc:  # another process (an xdist worker) added it first
+        if "duplicate column" not in str(exc):
+            raise
 
 
 def request_key(identity: Mapping[str, Any]) -> str:
@@ -54,10 +65,12 @@ class CachedResponse:
     Attributes:
         text: the raw model output.
         tokens: tokens the call used, when the server reported them.
+        probability: P(label 1) from the answer's log-probabilities, when it had them.
     """
 
     text: str | None
     tokens: int | None
+    probability: float | None = None
 
 
 def _resolve(futures: list[asyncio.Future[None]]) -> None:
@@ -109,6 +122,9 @@ class ResponseCache:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")  # committed rows survive a kill
                 db.execute(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(responses)")}
+                if "probability" not in columns:
+                    _add_column(db)
                 return db
             except sqlite3.OperationalError as exc:
                 db.close()
@@ -124,8 +140,10 @@ class ResponseCache:
         hits = set()
         with self._lock:
             self._commit_locked()
-            for key, text, tokens in self._rows("key, text, tokens", wanted):
-                self._prefetched[key] = CachedResponse(text, tokens)
+            for key, text, tokens, probability in self._rows(
+                "key, text, tokens, probability", wanted
+            ):
+                self._prefetched[key] = CachedResponse(text, tokens, probability)
                 hits.add(key)
             self._absent.update(key for key in wanted if key not in hits)
         return len(hits)
@@ -141,14 +159,14 @@ class ResponseCache:
         with self._rows_lock:
             queued = self._pending.get(key) or self._writing.get(key)
         if queued is not None:
-            return CachedResponse(queued[3], queued[4])
+            return CachedResponse(queued[3], queued[4], queued[6])
         with self._lock:
             row = (
                 self._connect()
-                .execute("SELECT text, tokens FROM responses WHERE key = ?", (key,))
+                .execute("SELECT text, tokens, probability FROM responses WHERE key = ?", (key,))
                 .fetchone()
             )
-        return CachedResponse(row[0], row[1]) if row else None
+        return CachedResponse(row[0], row[1], row[2]) if row else None
 
     def present(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` have a stored response."""
@@ -200,7 +218,8 @@ class ResponseCache:
         text = redact(response.text) if response.text is not None else None
         with self._rows_lock:
             wake = loop is not None and not self._pending  # the first row since the last take
-            self._pending[key] = (key, backend, model, text, response.tokens, time.time())
+            row = (key, backend, model, text, response.tokens, time.time(), response.probability)
+            self._pending[key] = row
             if loop is not None and committed is not None:
                 self._waiters.append((loop, committed))
             if wake and self._writer is None:
@@ -250,8 +269,9 @@ class ResponseCache:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany(
-                    "INSERT OR REPLACE INTO responses (key, backend, model, text, tokens, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO responses "
+                    "(key, backend, model, text, tokens, created, probability) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
             except BaseException:

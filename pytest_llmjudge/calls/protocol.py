@@ -38,12 +38,14 @@ class ModelResponse:
         tokens: tokens the call used, when the server reported them.
         prompt_tokens, completion_tokens: the same split into the prompt's and the answer's
             (what a price is applied to), when reported.
+        probability: P(label 1) from the answer's log-probabilities, when the server sent them.
     """
 
     text: str | None
     tokens: int | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    probability: float | None = None
 
 
 class ModelBackend(Protocol):

@@ -148,7 +148,8 @@ class CallRunner:
             hit = cache.get(key)
             if hit is not None and (context.mode == "replay" or fits_now(hit.text, limit)):
                 self.stats.cached += 1
-                verdict = answer_verdict(backend, ModelResponse(hit.text, hit.tokens), limit)
+                hit_response = ModelResponse(hit.text, hit.tokens, probability=hit.probability)
+                verdict = answer_verdict(backend, hit_response, limit)
                 return verdict.model_copy(update={"cached": True, "cost": 0.0})  # nothing spent
         if context.mode == "replay":
             return Verdict.unscored(NOT_IN_CACHE, cost=0.0)
@@ -197,7 +198,10 @@ class CallRunner:
                 if cache is not None:
                     model = str(identity.get("model", ""))
                     await cache.store(
-                        key, backend.name, model, CachedResponse(response.text, tokens)
+                        key,
+                        backend.name,
+                        model,
+                        CachedResponse(response.text, tokens, response.probability),
                     )
                 verdict = answer_verdict(backend, response, limit)
                 update = {"latency_s": latency, "tokens": tokens, "cost": cost}

@@ -456,3 +456,56 @@ def test_a_server_that_drops_every_connection_is_given_up_at_once(tmp_path: Path
     assert any("connection failures or timeouts in a row" in e for e in errors)
     [note] = [n for n in out.notes if "the server is down" in n]
     assert note.startswith("judge small: ") and note.endswith(" cases unscored")
+
+
+def with_logprobs(body: dict[str, Any], label: str, p1: float) -> dict[str, Any]:
+    """`body` with OpenAI-style log-probabilities: its label token after '"consistency": ',
+    P("1") = p1 and P("0") = 1 - p1 among the label's alternatives."""
+    import math
+
+    tokens = ['{"', "reason", '":', ' "', "supported", '",', ' "', "consistency", '":', " "]
+    alternatives = [
+        {"token": "1", "logprob": math.log(p1)},
+        {"token": "0", "logprob": math.log(1 - p1)},
+    ]
+    chosen = next(a for a in alternatives if a["token"] == label)
+    content = [{"token": t, "logprob": -0.01, "top_logprobs": []} for t in tokens]
+    content.append({**chosen, "top_logprobs": alternatives})
+    content.append({"token": "}", "logprob": -0.01, "top_logprobs": []})
+    body["choices"][0]["logprobs"] = {"content": content}
+    return body
+
+
+def test_log_probabilities_give_the_verdict_a_probability_kept_in_the_cache(
+    tmp_path: Path,
+) -> None:
+    judge = JUDGE.model_copy(update={"options": {"logprobs": True}})
+    with mock([reply(200, json=with_logprobs(completion(), "1", 0.8))]) as route:
+        out = run(tmp_path, judge=judge)
+    (sent,) = [request.json() for request in route.calls]
+    assert (sent["logprobs"], sent["top_logprobs"]) == (True, 5)
+    assert out.verdicts["c0"].probability == pytest.approx(0.8)
+    with mock([]) as route:
+        again = run(tmp_path, judge=judge)
+    assert route.call_count == 0 and again.verdicts["c0"].cached
+    assert again.verdicts["c0"].probability == pytest.approx(0.8)
+
+
+def test_no_log_probabilities_no_probability_and_none_asked_by_default(tmp_path: Path) -> None:
+    with mock([reply(200, json=completion())]) as route:
+        out = run(tmp_path)
+    assert "logprobs" not in route.calls[0].json() and out.verdicts["c0"].probability is None
+
+
+def test_a_cache_from_before_probabilities_is_upgraded_in_place(tmp_path: Path) -> None:
+    with mock([reply(200, json=completion())]):
+        run(tmp_path)
+    path = tmp_path / "cache" / FILE_NAME
+    with sqlite3.connect(path) as db:  # back to the old table: no probability column
+        db.execute("ALTER TABLE responses DROP COLUMN probability")
+    with mock([]) as route:
+        again = run(tmp_path)
+    assert route.call_count == 0 and again.verdicts["c0"].cached
+    with sqlite3.connect(path) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(responses)")}
+    assert "probability" in columns

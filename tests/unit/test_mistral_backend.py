@@ -367,3 +367,29 @@ def test_200_that_is_not_json_is_an_http_error(server: ChatServer) -> None:
 
     assert (error.status, error.permanent) == (200, False)
     assert error.message.startswith("HTTP 200: <html>proxy login</html>")
+
+
+@pytest.mark.parametrize(
+    ("label", "alternatives", "expected"),
+    [
+        ("1", {"1": -0.2, "0": -1.8}, 1 / (1 + 2.718281828459045 ** (-1.6))),
+        ("0", {"0": -0.1, "1": -2.4}, 1 / (1 + 2.718281828459045**2.3)),
+        ("1", {"1": -0.05}, 2.718281828459045**-0.05),  # only the chosen label listed
+        ("0", {"0": -0.05}, 1 - 2.718281828459045**-0.05),
+    ],
+)
+def test_the_label_probability_is_read_where_the_answer_gives_its_label(
+    label: str, alternatives: dict[str, float], expected: float
+) -> None:
+    from pytest_llmjudge.backends.mistral.wire import label_probability
+
+    top = [{"token": t, "logprob": v} for t, v in alternatives.items()]
+    content = [
+        {"token": t, "logprob": -0.1, "top_logprobs": []}
+        for t in ['{"', "reason", '":', ' "', "in", " 2010", '",', ' "', "consistency", '":', " "]
+    ]
+    content.append({"token": label, "logprob": alternatives[label], "top_logprobs": top})
+    assert label_probability({"logprobs": {"content": content}}) == pytest.approx(expected)
+    assert label_probability({"message": {}}) is None  # no log-probabilities: no probability
+    # a 0/1 token before '"consistency":' (in the reason) is not the label
+    assert label_probability({"logprobs": {"content": content[:5]}}) is None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_llmjudge.backends.mistral.wire import (
     DEFAULT_SERVER_URL,
+    LOGPROBS,
     RESPONSE_FORMAT,
     api_key,
     base_url,
@@ -68,13 +69,16 @@ class MistralBackend:
     def request_params(self, case: Case) -> dict[str, Any]:
         """The chat request's parameters for `case` (a generator subclass sends other ones)."""
         judge = self._judge
-        return {
+        params = {
             "model": judge.model,
             "messages": judge.messages(case),
             "response_format": RESPONSE_FORMAT,
             "temperature": judge.temperature,
             "max_tokens": judge.max_tokens,
         }
+        if judge.options.get("logprobs"):  # a server that returns them (e.g. vLLM): opt-in
+            params.update(LOGPROBS)
+        return params
 
     def request_identity(self, case: Case) -> dict[str, Any]:
         """What determines the answer: server, model, messages, sampling (never the key)."""
@@ -90,6 +94,7 @@ class MistralBackend:
             "max_tokens": judge.max_tokens,
             "stream": False,
             "response_format": RESPONSE_FORMAT,
+            **(LOGPROBS if judge.options.get("logprobs") else {}),
         }
 
     def _transport(self) -> MistralClient | SDKChat:
@@ -109,13 +114,18 @@ class MistralBackend:
     async def call(self, case: Case) -> ModelResponse:
         """One chat completion; HTTP, timeout and connection errors are raised as CallError."""
         chat = self._transport()
-        if self.transport == "sdk":
-            return await chat.complete(self.request_params(case))
+        if self.transport == "sdk":  # its chat.complete takes no log-probability parameters
+            params = self.request_params(case)
+            return await chat.complete({k: v for k, v in params.items() if k not in LOGPROBS})
         return await chat.complete(self.chat_body(case))
 
     def parse(self, response: ModelResponse) -> Verdict:
         """The verdict in a chat completion's text (unscored when ambiguous)."""
-        return parse_verdict(response.text).model_copy(update={"tokens": response.tokens})
+        verdict = parse_verdict(response.text)
+        update: dict[str, Any] = {"tokens": response.tokens}
+        if verdict.scored and response.probability is not None:
+            update["probability"] = response.probability
+        return verdict.model_copy(update=update)
 
     async def judge(self, case: Case) -> Verdict:
         """One try, errors as unscored verdicts (the runner's reliable path uses call())."""

@@ -224,7 +224,7 @@ class BatchJob:
         cache = self.context.cache
         if cache is not None and self.context.mode != "off":
             key = request_key(request_identity(self.backend, case))
-            cached = CachedResponse(response.text, response.tokens)
+            cached = CachedResponse(response.text, response.tokens, response.probability)
             cache.put(key, self.backend.name, self.model, cached)
         verdict: Verdict = answer_verdict(self.backend, response, limit)
         return verdict.model_copy(update={"tokens": response.tokens, "cost": cost})

@@ -8,7 +8,9 @@ so that their error mapping cannot drift.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +28,8 @@ BAD_KEY = f"{API_KEY_ENV} has whitespace or control characters inside it: set it
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
 CHAT_PATH = "/v1/chat/completions"
 RESPONSE_FORMAT = {"type": "json_object"}
+LOGPROBS = {"logprobs": True, "top_logprobs": 5}  # asked of servers that return them
+_LABEL_AT = re.compile(r'"consistency"\s*:\s*"?$')  # the answer's text just before its label
 INVALID = "Response validation failed"
 # the fields the SDK's ChatCompletionResponse requires, with their JSON types
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -133,8 +137,36 @@ def read_completion(status: int, headers: Any, content: bytes) -> ModelResponse:
     tokens, prompt, completion = (c if isinstance(c, int) else None for c in counts)
     if not data["choices"]:
         raise CallError("response has no choices", status=200, permanent=True)
-    text = message_text(data["choices"][0]["message"].get("content"))
-    return ModelResponse(text, tokens, prompt, completion)
+    choice = data["choices"][0]
+    text = message_text(choice["message"].get("content"))
+    return ModelResponse(text, tokens, prompt, completion, label_probability(choice))
+
+
+def label_probability(choice: Any) -> float | None:
+    """P("1") from a choice's log-probabilities (the OpenAI-style `logprobs.content` a server
+    such as vLLM returns when asked): at the token that gives the label after `"consistency":`,
+    the two labels' probabilities among its top alternatives, normalised; when only the chosen
+    label is among them, its own probability. None when the choice has no log-probabilities."""
+    content = (choice.get("logprobs") or {}).get("content") if isinstance(choice, dict) else None
+    if not isinstance(content, list):
+        return None
+    seen = ""
+    for entry in content:
+        if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+            return None
+        token = entry["token"]
+        if token.strip() in ("0", "1") and _LABEL_AT.search(seen):
+            found: dict[str, float] = {}
+            for alt in [entry, *(entry.get("top_logprobs") or [])]:
+                label, value = str(alt.get("token", "")).strip(), alt.get("logprob")
+                if label in ("0", "1") and isinstance(value, int | float):
+                    found[label] = max(found.get(label, -math.inf), float(value))
+            if "0" in found and "1" in found:
+                return 1.0 / (1.0 + math.exp(found["0"] - found["1"]))
+            chosen = math.exp(found.get(token.strip(), 0.0))
+            return chosen if token.strip() == "1" else 1.0 - chosen
+        seen += token
+    return None
 
 
 def _invalid(data: Any) -> str | None:
