@@ -102,7 +102,7 @@ def outcome_line(run: dict[str, Any], report: dict[str, Any], statuses: Counter[
     unscored = sum(1 for c in cases if c["prediction"] is None)
     mismatched = sum(1 for c in cases if c["prediction"] is not None and not c["correct"])
     pytest_counts = ", ".join(f"{v} {k}" for k, v in run["outcomes"].items() if k != "in")
-    retried = re.search(r"requests \((\d+) retried", run["out"])
+    retried = re.search(r"requests sent \((\d+) retr", run["out"])
     answers = ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items()))
     return (
         f"  outcomes: {pytest_counts} ({len(cases) - mismatched - unscored} right, {mismatched} "

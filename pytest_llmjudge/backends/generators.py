@@ -159,7 +159,7 @@ class HFGenerator:
     def _generate(self, job: Job) -> Verdict:
         import torch
 
-        from pytest_llmjudge.finetune.hf import MAX_NEW_TOKENS, prompt_ids
+        from pytest_llmjudge.backends.hf_prompts import MAX_NEW_TOKENS, prompt_ids
 
         s = self._sampling
         with GENERATION_LOCK:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pytest_llmjudge.backends.hf_models import GENERATION_LOCK, model_and_tokenizer
+from pytest_llmjudge.backends.hf_prompts import judge_answer
 from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.model.dataset import Case
 from pytest_llmjudge.model.judge import Judge
@@ -19,7 +18,8 @@ from pytest_llmjudge.settings import Settings
 
 class HFBackend:
     """Greedy decoding of the judge's prompt; the answer is parsed like any model's JSON, and
-    its probability read from the logits of the two labels where the answer gives its label."""
+    its probability read from the logits of the two labels where the answer gives its label
+    (with a fitted decision threshold, the label is the probability's side of it)."""
 
     def __init__(self, judge: Judge, settings: Settings) -> None:
         self._judge = judge
@@ -34,6 +34,8 @@ class HFBackend:
         self._adapter = Path(options["adapter"])
         self._cache_dir = Path(options.get("cache_dir") or settings.artifacts_dir)
         self._max_length = int(options.get("max_length", 256))
+        threshold = options.get("threshold")
+        self._threshold = float(threshold) if threshold is not None else None
 
     def unavailable(self) -> str | None:
         from pytest_llmjudge.finetune.hf import missing_extra
@@ -50,29 +52,14 @@ class HFBackend:
         return model, tokenizer
 
     def _generate(self, case: Case) -> tuple[str, int, float, float | None]:
-        import torch
-
-        from pytest_llmjudge.finetune.hf import MAX_NEW_TOKENS, prompt_ids
-
         with GENERATION_LOCK:
             started = time.perf_counter()
             model, tokenizer = self._model()
-            ids = prompt_ids(tokenizer, self._judge.messages(case), self._max_length)
-            inputs = torch.tensor([ids])
-            with torch.no_grad():
-                output = model.generate(
-                    input_ids=inputs,
-                    attention_mask=torch.ones_like(inputs),
-                    max_new_tokens=min(self._judge.max_tokens, MAX_NEW_TOKENS),
-                    do_sample=False,
-                    pad_token_id=tokenizer.pad_token_id,
-                    output_scores=True,
-                    return_dict_in_generate=True,
-                )
-            answer = output.sequences[0][len(ids) :].tolist()
-            text = tokenizer.decode(answer, skip_special_tokens=True)
-            probability = label_probability(tokenizer, answer, output.scores)
-            return text, len(ids) + len(answer), time.perf_counter() - started, probability
+            messages = self._judge.messages(case)
+            text, tokens, probability = judge_answer(
+                model, tokenizer, messages, self._max_length, self._judge.max_tokens
+            )
+            return text, tokens, time.perf_counter() - started, probability
 
     async def judge(self, case: Case) -> Verdict:
         try:
@@ -83,29 +70,9 @@ class HFBackend:
         update: dict[str, Any] = {"latency_s": seconds, "tokens": tokens}
         if verdict.scored and probability is not None:
             update["probability"] = probability
+            if self._threshold is not None:  # fit on validation rows (llmjudge_finetune)
+                update["prediction"] = int(probability >= self._threshold)
         return verdict.model_copy(update=update)
 
     async def aclose(self) -> None:
         return None
-
-
-_LABEL_AT = re.compile(r'"consistency"\s*:\s*"?$')  # the decoded answer just before its label
-
-
-def label_probability(tokenizer: Any, answer: Sequence[int], scores: Sequence[Any]) -> float | None:
-    """P("1") against P("0") at the step where the answer gives its label (after
-    `"consistency":`), from that step's next-token logits over the two label tokens of the form
-    the model wrote ("1" or " 1"); None when the answer has no such step."""
-    import torch
-
-    pairs = [
-        tuple(tokenizer.encode(f"{space}{label}", add_special_tokens=False)[-1] for label in "01")
-        for space in ("", " ")
-    ]
-    for step, token in enumerate(answer[: len(scores)]):
-        pair = next((p for p in pairs if token in p), None)
-        if pair is None or not _LABEL_AT.search(tokenizer.decode(answer[:step])):
-            continue
-        logits = scores[step][0][list(pair)].float()
-        return float(torch.softmax(logits, dim=0)[1])
-    return None

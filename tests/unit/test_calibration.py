@@ -76,7 +76,7 @@ def test_metrics_carry_calibration_and_take_gates() -> None:
 
 
 def test_a_fitted_threshold_maximises_its_metric_nearest_one_half_on_ties() -> None:
-    from pytest_llmjudge.scoring.calibration import fit_threshold
+    from pytest_llmjudge.scoring.decision import fit_threshold
 
     # 1s have probabilities 0.30-0.39, 0s 0.10-0.19: any threshold in (0.19, 0.30] is perfect
     pairs = [(0.30 + i / 100, 1) for i in range(10)] + [(0.10 + i / 100, 0) for i in range(10)]
