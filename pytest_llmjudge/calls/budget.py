@@ -279,8 +279,7 @@ class Budget:
 
     def reserve(self, estimate: Estimate) -> str | None:
         """Count one request about to be sent; or the reason it may not be sent."""
-        if self.max_cost is not None and estimate.price is None:
-            self.refused += 1
+        if self.max_cost is not None and estimate.price is None:  # not a spent budget
             return (
                 f"not sent: model {estimate.model!r} has no price, so the cost budget cannot be "
                 "kept (add it to llmjudge_prices)"
