@@ -27,6 +27,7 @@ from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.finetune.progress import Progress
 from pytest_llmjudge.finetune.spec import FineTuneSpec, Records
 from pytest_llmjudge.model.dataset import load_cases
+from pytest_llmjudge.model.generator import Generator
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.scoring.decision import FIT_METRICS, FittedThreshold, fit_threshold
 
@@ -261,7 +262,7 @@ def train(
     workdir.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=workdir, prefix=".adapter-"))
     model.save_pretrained(str(temporary))
-    about = {"base": spec.base, "recipe": RECIPE, "settings": settings}
+    about = {"base": spec.base, "recipe": RECIPE, "task": spec.task, "settings": settings}
     if fitted is not None:  # the judge_for() of a later session reads it back
         about["threshold_fit"] = dataclasses.asdict(fitted)
     (temporary / ABOUT).write_text(json.dumps(about, indent=1), encoding="utf-8")
@@ -333,4 +334,20 @@ def judge_for(
                 **({"threshold": t} if (t := _threshold_of(adapter)) is not None else {}),
             },
         }
+    )
+
+
+ASKED_AS_TRAINED = "{prompt}"  # a generator fine-tune is asked the way its records asked it
+
+
+def generator_for(spec: FineTuneSpec, adapter: Path, cache_dir: Path) -> Generator:
+    """The generator that runs a generator fine-tune: its base model with the LoRA adapter,
+    prompted with the case's prompt alone (as its training rows were; model_copy to change)."""
+    return Generator(
+        name=spec.name,
+        backend="hf",
+        model=spec.base,
+        adapter=adapter,
+        prompt=ASKED_AS_TRAINED,
+        options={"cache_dir": str(cache_dir)},
     )

@@ -14,6 +14,7 @@ from pytest_llmjudge.model.dataset import Case, load_cases
 from pytest_llmjudge.model.judge import Judge
 
 BACKENDS = ("local", "hf", "mistral")
+TASKS = ("judge", "generator")
 FINGERPRINT_VERSION = 1
 
 REASON_CONSISTENT = "Every fact of the summary is supported by the document."
@@ -80,6 +81,8 @@ class FineTuneSpec:
         hyperparameters: backend-specific settings (steps, learning rate, LoRA rank, ...).
         server_url: "hf": serve the adapter elsewhere (e.g. vLLM) instead of in process;
             "mistral": the server speaking the fine-tuning protocol.
+        task: "judge" (records are judge prompts and labels) or "generator" (records are the
+            training file's prompts and answers; the fine-tune returns a Generator).
     """
 
     name: str
@@ -90,8 +93,18 @@ class FineTuneSpec:
     validation: Path | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     server_url: str | None = None
+    task: str = "judge"
 
     def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(
+                f"fine-tune {self.name!r}: unknown task {self.task!r} (one of {', '.join(TASKS)})"
+            )
+        if self.task == "generator" and self.backend != "hf":
+            raise ConfigError(
+                f"fine-tune {self.name!r}: task 'generator' needs backend 'hf' "
+                f"(LoRA with transformers + peft), got {self.backend!r}"
+            )
         if self.backend not in BACKENDS:
             raise ConfigError(
                 f"fine-tune {self.name!r}: unknown backend {self.backend!r} "
@@ -161,4 +174,6 @@ def fingerprint(
         "validation": validation.sha256 if validation else None,
         "hyperparameters": hyperparameters,
     }
+    if spec.task != "judge":  # judge fine-tunes keep the fingerprints they were recorded under
+        key["task"] = spec.task
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()

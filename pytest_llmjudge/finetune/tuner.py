@@ -1,4 +1,5 @@
-"""FineTuner: resolve a fine-tune's inputs, reuse a recorded one or train it, return its judge."""
+"""FineTuner: resolve a fine-tune's inputs, reuse a recorded one or train it, return its judge
+(or, for task "generator", its Generator)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.finetune import hf, local, mistral
+from pytest_llmjudge.finetune.gen_records import build_gen_records
 from pytest_llmjudge.finetune.progress import Progress, WandbLogger
 from pytest_llmjudge.finetune.registry import Entry, Registry
 from pytest_llmjudge.finetune.spec import (
@@ -23,6 +26,7 @@ from pytest_llmjudge.finetune.spec import (
     fingerprint,
     prompt_judge,
 )
+from pytest_llmjudge.model.generator import Generator
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.paths import declared
 from pytest_llmjudge.settings import FineTuneSettings
@@ -31,6 +35,7 @@ NEVER_REASON = (
     "fine-tune {name!r} ({backend}, fingerprint {fp}) is not in {registry} and "
     "--llmjudge-finetune=never forbids training it{why}"
 )
+Tuned = Judge | Generator
 DEFAULT_BASE = {"local": local.MODEL, "hf": hf.SMOLLM2_ALIAS, "mistral": "open-mistral-7b"}
 
 
@@ -72,7 +77,7 @@ class FineTuner:
         self.emit = emit
         self.run_id = run_id
         self._sleep = sleep
-        self._judges: dict[str, Judge] = {}
+        self._judges: dict[str, Tuned] = {}
         self.progress: list[Progress] = []
 
     def __call__(
@@ -86,12 +91,14 @@ class FineTuner:
         hyperparameters: dict[str, Any] | None = None,
         server_url: str | None = None,
         relative_to: Path | None = None,
-    ) -> Judge:
-        """Reuse or train the fine-tune and return the judge that runs it.
+        task: str = "judge",
+    ) -> Tuned:
+        """Reuse or train the fine-tune and return the judge (or generator) that runs it.
 
         Args:
-            name: the judge's name in test ids and reports.
-            train: JSONL files of labelled cases, or (path, weight) pairs; relative paths are
+            name: the judge's (or generator's) name in test ids and reports.
+            train: JSONL files of labelled cases (task "generator": of `{"prompt", "answer"}`
+                or chat `messages` rows), or (path, weight) pairs; relative paths are
                 relative to `relative_to` (the declaring file's folder), else rootdir.
             backend: "local", "hf" or "mistral".
             base: the base model id, path or alias, or a Judge whose prompt the records use.
@@ -100,6 +107,8 @@ class FineTuner:
             server_url: "hf": the judge calls this server (vLLM serving the adapter) instead of
                 running it in process; "mistral": the server speaking the jobs API.
             relative_to: the folder relative paths are relative to (default: rootdir).
+            task: "judge" (returns a Judge) or "generator" (backend "hf": LoRA on the rows'
+                answers; returns a Generator running base + adapter).
 
         Raises:
             FineTuneMissing: nothing to reuse and the policy (or a missing key/extra) forbids
@@ -108,7 +117,7 @@ class FineTuner:
         """
         folder = relative_to or self.rootdir
         given = hyperparameters or {}
-        plan = self.plan(name, backend, base, train, validation, given, server_url, folder)
+        plan = self.plan(name, backend, base, train, validation, given, server_url, folder, task)
         if plan.fingerprint not in self._judges:
             self._judges[plan.fingerprint] = self.obtain(plan)
         return self._judges[plan.fingerprint].model_copy(update={"name": name})
@@ -123,8 +132,13 @@ class FineTuner:
         given: dict[str, Any],
         server_url: str | None,
         folder: Path | None = None,
+        task: str = "judge",
     ) -> Plan:
         """Validate the inputs, format their records and fingerprint them."""
+        if task == "generator" and isinstance(base, Judge):
+            raise ConfigError(f"fine-tune {name!r}: a generator's base is a model, not a Judge")
+        if task == "generator" and hf.THRESHOLD_FOR in given:
+            raise ConfigError(f"fine-tune {name!r}: a generator has no decision threshold to fit")
         base_id, judge = prompt_judge(name, base if base is not None else DEFAULT_BASE.get(backend))
         spec = FineTuneSpec(
             name=name,
@@ -135,9 +149,14 @@ class FineTuner:
             validation=None if validation is None else declared(validation, folder or self.rootdir),
             hyperparameters=dict(given),
             server_url=server_url,
+            task=task,
         )
-        records = [build_records(judge, f.path, f.weight) for f in spec.train]
-        held_out = build_records(judge, spec.validation) if spec.validation else None
+        if task == "generator":
+            records = [build_gen_records(f.path, f.weight) for f in spec.train]
+            held_out = build_gen_records(spec.validation) if spec.validation else None
+        else:
+            records = [build_records(judge, f.path, f.weight) for f in spec.train]
+            held_out = build_records(judge, spec.validation) if spec.validation else None
         client: dict[str, Any] = {}
         if backend == "local":
             settings, recipe = local.hyperparameters(given), local.RECIPE
@@ -148,8 +167,8 @@ class FineTuner:
         key = fingerprint(spec, records, held_out, settings, recipe)
         return Plan(spec, records, held_out, settings, client, recipe, key)
 
-    def obtain(self, plan: Plan) -> Judge:
-        """The plan's judge from a reusable registry entry, or from a new training run."""
+    def obtain(self, plan: Plan) -> Tuned:
+        """The plan's judge (or generator) from a reusable registry entry, or from training."""
         spec = plan.spec
         progress = self._progress(spec.name)
         with self._lock(plan):
@@ -175,9 +194,17 @@ class FineTuner:
             reason = self._unavailable(plan)
             if reason:
                 raise FineTuneMissing(f"fine-tune {spec.name!r} cannot be trained here: {reason}")
+            recorded, forced = entry, self.settings.policy == "always"
             entry = self._train(plan, progress)
-            self.registry.put(plan.fingerprint, entry)
             self._marker(plan).write_text(self.run_id, encoding="utf-8")
+            if stale and recorded and recorded.artifact == entry.artifact and not forced:
+                # a missing adapter rebuilt from the same inputs: the committed entry stays as is
+                progress.line(
+                    f"rebuilt {entry.artifact}; the entry in {self.registry.path.name}"
+                    f" is kept ({plan.short})"
+                )
+                return self._judge(plan, recorded)
+            self.registry.put(plan.fingerprint, entry)
             progress.line(f"recorded {entry.model} in {self.registry.path.name} ({plan.short})")
             return self._judge(plan, entry)
 
@@ -267,6 +294,7 @@ class FineTuner:
                 else None,
                 "hyperparameters": plan.settings,
                 "recipe": plan.recipe,
+                **({"task": spec.task} if spec.task != "judge" else {}),
             },
         )
 
@@ -308,8 +336,12 @@ class FineTuner:
             artifact = None
         return model, artifact, metrics
 
-    def _judge(self, plan: Plan, entry: Entry) -> Judge:
+    def _judge(self, plan: Plan, entry: Entry) -> Tuned:
         spec = plan.spec
+        if spec.task == "generator":
+            adapter = self.registry.artifact_path(entry)
+            assert adapter is not None
+            return hf.generator_for(spec, adapter, self.artifacts_dir)
         if spec.backend == "local":
             return local.judge_for(spec, plan.settings)
         if spec.backend == "hf":

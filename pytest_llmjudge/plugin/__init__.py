@@ -23,6 +23,7 @@ from pytest_llmjudge.plugin.signals import handle_sigterm, interrupt_worker_once
 from pytest_llmjudge.plugin.state import SETTINGS_KEY, evals_of, settings_of, started
 
 if TYPE_CHECKING:
+    from pytest_llmjudge.model.generator import Generator as GeneratorModel
     from pytest_llmjudge.model.judge import Judge
     from pytest_llmjudge.plugin.answers import AnswerResult
     from pytest_llmjudge.plugin.results import CaseResult
@@ -69,8 +70,9 @@ def llmjudge_answer(request: pytest.FixtureRequest) -> AnswerResult:
 
 
 @pytest.fixture(scope="session")
-def llmjudge_finetune(request: pytest.FixtureRequest) -> Callable[..., Judge]:
-    """Fine-tune a judge before the evals (or reuse the recorded fine-tune); returns its Judge."""
+def llmjudge_finetune(request: pytest.FixtureRequest) -> Callable[..., Judge | GeneratorModel]:
+    """Fine-tune a judge (or, task="generator", a generator) before the evals, or reuse the
+    recorded fine-tune; returns its Judge (or Generator)."""
     from pytest_llmjudge.plugin.finetune import finetune_function
 
     return finetune_function(request)

@@ -10,15 +10,15 @@ import pytest
 
 from pytest_llmjudge.errors import ConfigError, DatasetError
 from pytest_llmjudge.finetune.spec import FineTuneError, FineTuneMissing
-from pytest_llmjudge.finetune.tuner import FineTuner
-from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.finetune.tuner import FineTuner, Tuned
 from pytest_llmjudge.model.paths import declaring_dir
 from pytest_llmjudge.plugin.outputs import line_writer
 from pytest_llmjudge.plugin.state import settings_of
 
 
-def finetune_function(request: pytest.FixtureRequest) -> Callable[..., Judge]:
-    """finetune(name, **spec) -> Judge: fine-tunes before the evals, or reuses the recorded one."""
+def finetune_function(request: pytest.FixtureRequest) -> Callable[..., Tuned]:
+    """finetune(name, **spec) -> Judge (task="generator": Generator): fine-tunes before the
+    evals, or reuses the recorded one."""
     config = request.config
     settings = settings_of(config)
     workerinput = getattr(config, "workerinput", None) or {}
@@ -30,7 +30,7 @@ def finetune_function(request: pytest.FixtureRequest) -> Callable[..., Judge]:
         run_id=str(workerinput.get("testrunuid") or uuid.uuid4().hex),
     )
 
-    def finetune(name: str, **kwargs: Any) -> Judge:
+    def finetune(name: str, **kwargs: Any) -> Tuned:
         folder = declaring_dir()  # relative train= and validation= paths: the calling file's
         try:
             return tuner(name, relative_to=folder, **kwargs)
