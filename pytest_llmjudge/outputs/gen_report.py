@@ -10,6 +10,7 @@ from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.gen_run import GenRun
 from pytest_llmjudge.outputs.formatting import calls_line, number
 from pytest_llmjudge.outputs.gates import gate_lines, selection, threshold_cells
+from pytest_llmjudge.outputs.gen_onset import onset_lines
 from pytest_llmjudge.outputs.slices import slice_lines
 from pytest_llmjudge.scoring.comparison import Comparison
 from pytest_llmjudge.scoring.gating import with_interval
@@ -155,6 +156,7 @@ def gen_summary_lines(evals: EvalSession) -> Iterator[str]:
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             yield "  ".join([*cells, row[-1]]).rstrip()
+    yield from onset_lines(results)
     yield from slice_lines(
         results, SLICE_COLUMNS, lambda r: f"{r.run.key.generator} at {r.run.key.point}"
     )
