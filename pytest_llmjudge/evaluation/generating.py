@@ -16,6 +16,7 @@ from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.runs import add_calls
 from pytest_llmjudge.model.verdict import Verdict
 from pytest_llmjudge.scoring.gen_metrics import lexical_relevancy
+from pytest_llmjudge.scoring.statements import split_statements
 
 RELEVANCY_PROMPT = """You rate whether an answer addresses a question. Do not judge whether the \
 answer is true, only whether it responds to what was asked.
@@ -102,7 +103,29 @@ class Generating:
             run.verdicts[job.id] = verdicts.get(job.id) or Verdict.unscored(
                 f"no answer to judge: {answer.error}"
             )
+        self._statements(run, jobs, judge)
         self._rate(run, jobs, relevancy)
+
+    def _statements(self, run: GenRun, jobs: list[Job], backend: Backend) -> None:
+        """Faithfulness as Ragas computes it: each sentence of an answer judged against the
+        context in one batch (an answer of one sentence keeps its whole-answer label)."""
+        assert run.judge is not None
+        split = {j.id: split_statements(run.answers[j.id].text or "") for j in jobs}
+        cases = [
+            Case(id=f"{j.id}~{i}", premise=j.case.context, hypothesis=text, target=1)
+            for j in jobs
+            if len(split[j.id]) > 1
+            for i, text in enumerate(split[j.id], start=1)
+        ]
+        if not cases:
+            return
+        verdicts = self._judge(run, run.judge, cases, f"{run.key.generator} statements", backend)
+        for job in jobs:
+            if len(split[job.id]) > 1:
+                run.statements[job.id] = [
+                    v.prediction if (v := verdicts.get(f"{job.id}~{i}")) else None
+                    for i in range(1, len(split[job.id]) + 1)
+                ]
 
     def _generate(self, run: GenRun, jobs: list[Job]) -> None:
         assert run.generator is not None

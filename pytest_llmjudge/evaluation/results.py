@@ -293,10 +293,17 @@ def gen_metrics(run: GenRun, settings: Settings, cases: list[GenCase]) -> GenMet
                     words=words(text) if text else None,
                     tokens=answer.tokens if answer and text else None,
                     relevancy=run.relevancy.get(aid),
+                    statements=_statement_labels(run, aid, text),
                 )
             )
     judged = sum(1 for c in cases if run.answer_ids(c)[0] in run.verdicts)
     return compute_gen_metrics(outcomes, judged, run.samples, settings.unscored, groups)
+
+
+def _statement_labels(run: GenRun, aid: str, text: str | None) -> tuple[int | None, ...] | None:
+    """The labels of an answer's statements (None: judged whole, one statement or no answer)."""
+    labels = run.statements.get(aid) if text else None
+    return tuple(labels) if labels else None
 
 
 def _require_better(marker: bool, settings: Settings) -> bool:

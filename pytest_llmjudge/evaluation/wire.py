@@ -99,6 +99,7 @@ def _gen_run(run: GenRun, shown: set[str]) -> dict[str, Any]:
         "answers": {a: run.answers[a].model_dump(mode="json") for a in ids},
         "verdicts": {a: run.verdicts[a].model_dump(mode="json") for a in ids if a in run.verdicts},
         "relevancy": {a: v for a, v in run.relevancy.items() if a in ids},
+        "statements": {a: v for a, v in run.statements.items() if a in ids},
     }
 
 
@@ -162,6 +163,7 @@ def _merge_gen_run(runs: dict[Key, Run], data: dict[str, Any]) -> None:
         run.judge = Judge.model_validate(data["judge"])
     run.answers.update((a, Answer.model_validate(v)) for a, v in data["answers"].items())
     run.relevancy.update(data["relevancy"])
+    run.statements.update(data.get("statements", {}))
     _absorb(run, data)
 
 

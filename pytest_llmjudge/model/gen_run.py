@@ -119,6 +119,8 @@ class GenRun:
     answers: dict[str, Answer] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     relevancy: dict[str, float] = field(default_factory=dict)
+    # the judge's label of each statement (sentence) of an answer, by answer id (faithfulness)
+    statements: dict[str, list[int | None]] = field(default_factory=dict)
     generator: Generator | None = None
     judge: Judge | None = None
     skipped: str | None = None

@@ -92,6 +92,7 @@ def gen_run_dict(result: RunResult) -> dict[str, Any]:
                 "reason": verdict.reason if verdict else "",
                 "error": answer.cause(verdict),
                 "relevancy": run.relevancy.get(answer.id),
+                "statements": run.statements.get(answer.id),  # each sentence's label, if split
                 "tokens": answer.tokens,
                 "cost": answer.cost,
                 "judge_cost": verdict.cost if verdict else None,

@@ -20,7 +20,8 @@ from pytest_llmjudge.scoring.consistency import consistency
 from pytest_llmjudge.scoring.correction import JudgeRates, rogan_gladen
 from pytest_llmjudge.scoring.metrics import CONFIDENCE
 from pytest_llmjudge.scoring.policies import UnscoredPolicy
-from pytest_llmjudge.scoring.stats import wilson_interval
+from pytest_llmjudge.scoring.statements import statement_share
+from pytest_llmjudge.scoring.stats import wilson_interval, wilson_interval_proportion
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,15 @@ class Outcome:
         tokens: the answer's tokens, when the backend counts them (hf, function; a model server
             reports the request's total, so Mistral answers have none).
         relevancy: how well the answer addresses the prompt, 0..1 (None: not rated).
+        statements: the judge's label of each statement (sentence) of the answer (None: the
+            answer is judged whole, its prediction its one statement's label).
     """
 
     prediction: int | None
     words: int | None = None
     tokens: int | None = None
     relevancy: float | None = None
+    statements: tuple[int | None, ...] | None = None
 
 
 class GenMetrics(BaseModel):
@@ -53,8 +57,13 @@ class GenMetrics(BaseModel):
         inconsistent: answers the judge labelled inconsistent.
         hallucination_rate: hallucinated / counted (0.0 when nothing is counted).
         hallucination_rate_ci: its 95% Wilson interval.
-        faithfulness: consistent / counted (1 - hallucination_rate when anything is counted).
-        faithfulness_ci: its 95% Wilson interval.
+        faithfulness: as Ragas computes it: per answer, the share of its statements (sentences)
+            the judge found supported by the context, averaged over the counted answers (an
+            answer that was not generated counts 0 unless unscored answers are excluded; an
+            unscored statement counts as unsupported likewise). The whole-answer label is
+            hallucination_rate.
+        faithfulness_ci: its 95% Wilson interval (over the counted answers).
+        statements: statements judged. statements_supported: those the judge found supported.
         relevancy: mean relevancy of the rated answers (0.0 when none was rated).
         relevancy_n: answers rated for relevancy.
         answer_words: mean words per generated answer (0.0 when none).
@@ -83,6 +92,8 @@ class GenMetrics(BaseModel):
     hallucination_rate_ci: tuple[float, float]
     faithfulness: float
     faithfulness_ci: tuple[float, float]
+    statements: int = 0
+    statements_supported: int = 0
     relevancy: float
     relevancy_n: int
     answer_words: float
@@ -159,7 +170,6 @@ def compute_gen_metrics(
     n = len(outcomes)
     n_unscored = sum(1 for o in outcomes if o.prediction is None)
     inconsistent = sum(1 for o in outcomes if o.prediction == 0)
-    consistent = sum(1 for o in outcomes if o.prediction == 1)
     if unscored == "exclude":
         counted, hallucinated = n - n_unscored, inconsistent
     else:
@@ -168,6 +178,15 @@ def compute_gen_metrics(
     tokens = [o.tokens for o in outcomes if o.tokens is not None]
     rated = [o.relevancy for o in outcomes if o.relevancy is not None]
     repeated = consistency(groups, CONFIDENCE)
+    exclude = unscored == "exclude"
+    shares = [share for o in outcomes if (share := _share(o, exclude)) is not None]
+    faithful = _ratio(sum(shares), len(shares))
+    labels = [  # an answer judged whole is one statement
+        label
+        for o in outcomes
+        if o.words is not None
+        for label in (o.statements if o.statements is not None else (o.prediction,))
+    ]
     return GenMetrics(
         n=n,
         cases=cases,
@@ -180,8 +199,12 @@ def compute_gen_metrics(
         inconsistent=inconsistent,
         hallucination_rate=_ratio(hallucinated, counted),
         hallucination_rate_ci=wilson_interval(hallucinated, counted, CONFIDENCE),
-        faithfulness=_ratio(consistent, counted),
-        faithfulness_ci=wilson_interval(consistent, counted, CONFIDENCE),
+        faithfulness=faithful,
+        faithfulness_ci=wilson_interval_proportion(faithful, len(shares), CONFIDENCE)
+        if shares
+        else wilson_interval(0, 0, CONFIDENCE),
+        statements=len(labels),
+        statements_supported=sum(1 for label in labels if label == 1),
         relevancy=_ratio(sum(rated), len(rated)),
         relevancy_n=len(rated),
         answer_words=_ratio(sum(words), len(words)),
@@ -193,6 +216,14 @@ def compute_gen_metrics(
         repeated=repeated.cases,
         unscored_policy=unscored,
     )
+
+
+def _share(outcome: Outcome, exclude: bool) -> float | None:
+    """An answer's share of supported statements (None: left out of faithfulness)."""
+    # without statement labels the answer is one statement: its whole-answer label (None: no
+    # answer or unscored, a hallucination unless unscored answers are excluded)
+    labels = outcome.statements if outcome.statements is not None else (outcome.prediction,)
+    return statement_share(list(labels), exclude)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
