@@ -18,7 +18,10 @@ def _order(r: RunResult) -> tuple[float, float, int]:
 
 def onset(results: Sequence[RunResult]) -> str | None:
     """The onset line of one generator's runs over a grid (None: a single temperature)."""
-    runs = sorted(results, key=_order)
+    runs = sorted(
+        (r for r in results if r.metrics.hallucination_rate is not None),  # n/a: nothing scored
+        key=_order,
+    )
     if len({_order(r)[0] for r in runs}) < 2:
         return None
     lowest = runs[0]

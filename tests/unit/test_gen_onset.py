@@ -35,3 +35,14 @@ def test_names_the_lowest_temperature_whose_rate_exceeds_the_lowest_points() -> 
         "hallucinations begin: base on facts: no point up to temperature 1 exceeds the lowest "
         "(1.000 at t0.5-p0.5)",
     ]
+
+
+def test_a_point_that_scored_nothing_is_left_out_not_compared() -> None:
+    results = [
+        result("g", 0.5, 0.5, None),  # type: ignore[arg-type]
+        result("g", 1.0, 0.5, 0.1),
+        result("g", 1.5, 0.5, 0.3),
+    ]
+    assert list(onset_lines(results)) == [
+        "hallucinations begin: g on facts at temperature 1.5 (t1.5-p0.5: 0.300 > 0.100 at t1-p0.5)"
+    ]
