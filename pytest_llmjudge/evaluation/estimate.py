@@ -52,19 +52,17 @@ def estimate_lines(runs: Iterable[Any], settings: Settings, context: CallContext
             f"judge {run.key.judge} on {run.key.dataset}: {_cases(run)}, {hits} cached, "
             f"{len(estimates)} requests, ~{tokens:,} tokens" + (f", {money}" if estimates else "")
         )
-    max_micro = None if budget.max_cost is None else budget.max_cost * MICRO
-    for limit, need, unit in (
-        (budget.max_requests, total_requests, "requests"),
-        (budget.max_tokens, total_tokens, "tokens"),
-        (max_micro, total_micro, "micro-dollars"),
+    max_micro = None if budget.max_cost is None else round(budget.max_cost * MICRO)
+    for limit, need, shown in (
+        (budget.max_requests, total_requests, lambda n: f"{n:,} requests"),
+        (budget.max_tokens, total_tokens, lambda n: f"{n:,} tokens"),
+        (max_micro, total_micro, lambda n: f"${n / MICRO:.4g}"),
     ):
         if limit is not None and need > limit:
-            shown = (
-                f"${need / MICRO:.4g}) exceeds the budget of ${limit / MICRO:.4g}"
-                if unit == "micro-dollars"
-                else f"{need:,} {unit}) exceeds the budget of {limit:,} {unit}"
+            lines.append(
+                f"the estimate ({shown(need)}) exceeds the budget of {shown(limit)}: cases "
+                "past it will be unscored"
             )
-            lines.append(f"the estimate ({shown}: cases past it will be unscored")
     return lines
 
 
