@@ -9,29 +9,24 @@ through one path. What differs, how a batch runs, lives in judging.py and genera
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from pytest_llmjudge.calls.budget import is_budget_cause
-from pytest_llmjudge.evaluation import wire
-from pytest_llmjudge.evaluation.estimate import estimate_lines
-from pytest_llmjudge.evaluation.generating import Generating
-from pytest_llmjudge.evaluation.judging import Judging
-from pytest_llmjudge.evaluation.ranking import leaderboards
-from pytest_llmjudge.evaluation.results import (
-    RunResult,
-    check_session_scopes,
-    compare_with_baseline,
-    finish_run,
-)
 from pytest_llmjudge.evaluation.services import Services
 from pytest_llmjudge.model.gen_run import Answer, AnswerRef, GenRun
 from pytest_llmjudge.model.generator import Generator
 from pytest_llmjudge.model.judge import Judge
 from pytest_llmjudge.model.runs import CaseRef, JudgeRun, Key, Ref, Run, RunKey
 from pytest_llmjudge.model.verdict import Verdict
-from pytest_llmjudge.scoring.comparison import Comparison
-from pytest_llmjudge.scoring.leaderboard import Leaderboard
 from pytest_llmjudge.settings import Settings
+
+if TYPE_CHECKING:  # loaded when first used: collection needs only the run model
+    from pytest_llmjudge.evaluation.generating import Generating
+    from pytest_llmjudge.evaluation.judging import Judging
+    from pytest_llmjudge.evaluation.results import RunResult
+    from pytest_llmjudge.scoring.comparison import Comparison
+    from pytest_llmjudge.scoring.leaderboard import Leaderboard
 
 
 class EvalSession:
@@ -44,8 +39,18 @@ class EvalSession:
         self.leaderboards: list[Leaderboard] = []  # datasets two or more judges were run on
         self.interrupted = False  # Ctrl-C or SIGTERM: the session does not pass
         self.services = Services(settings)
-        self._judging = Judging(self.services)
-        self._generating = Generating(self.services)
+
+    @cached_property
+    def _judging(self) -> Judging:
+        from pytest_llmjudge.evaluation.judging import Judging
+
+        return Judging(self.services)
+
+    @cached_property
+    def _generating(self) -> Generating:
+        from pytest_llmjudge.evaluation.generating import Generating
+
+        return Generating(self.services)
 
     # -- registration and selection: both kinds ------------------------------------------------
 
@@ -63,6 +68,8 @@ class EvalSession:
     def check_thresholds(self) -> None:
         """Raise ConfigError when a command-line or ini threshold names a judge or generator
         that no run of the session has (a marker's are checked where it is parsed)."""
+        from pytest_llmjudge.evaluation.results import check_session_scopes
+
         check_session_scopes(self.runs.values(), self.settings)
 
     def judge_run_of(self, key: RunKey) -> JudgeRun:
@@ -122,6 +129,8 @@ class EvalSession:
         (of the runs of `keys`, else of all)."""
         runs = self.runs.values() if keys is None else [self.runs[k] for k in keys]
         judge_runs = [r for r in runs if isinstance(r, JudgeRun)]
+        from pytest_llmjudge.evaluation.estimate import estimate_lines
+
         return estimate_lines(judge_runs, self.settings, self.services.calls)
 
     def budget_exhausted(self) -> bool:
@@ -130,6 +139,9 @@ class EvalSession:
 
     def finish(self) -> int:
         """Compute every run's metrics and gates; 0 when all pass, else 1."""
+        from pytest_llmjudge.evaluation.ranking import leaderboards
+        from pytest_llmjudge.evaluation.results import finish_run
+
         self.close()
         self.results = [
             finish_run(run, self.settings, self.runs)
@@ -142,16 +154,22 @@ class EvalSession:
 
     def compare(self, run: JudgeRun) -> Comparison | None:
         """A judge run compared with its stored baseline (None when it has none)."""
+        from pytest_llmjudge.evaluation.results import compare_with_baseline
+
         return compare_with_baseline(run, self.settings)
 
     def publish(self) -> list[dict[str, Any]]:
         """What a pytest-xdist worker sends its controller: the outcomes of the items it ran
         (interrupted: every outcome it has, as a serial run keeps them)."""
+        from pytest_llmjudge.evaluation import wire
+
         self.settle()
         return wire.publish(self.runs, self.interrupted)
 
     def merge(self, published: list[dict[str, Any]]) -> None:
         """Merge a worker's published runs into this (controller) session."""
+        from pytest_llmjudge.evaluation import wire
+
         wire.merge(self.runs, published)
 
     # -- views for the outputs ------------------------------------------------------------------

@@ -167,9 +167,13 @@ def load_cases(
     path: Path | str, fields: FieldMap = DEFAULT_FIELDS, slice_by: tuple[str, ...] = ()
 ) -> list[Case]:
     """Read every case of a JSONL file; any bad row raises DatasetError naming file:line."""
-    return load_records(
-        path, lambda where, lineno, row: _build_case(where, lineno, row, fields, slice_by)
-    )
+    required = {name: getattr(fields, name) for name in ("premise", "hypothesis", "target")}
+    id_key = fields.id
+
+    def build(where: Path, lineno: int, row: dict[str, Any]) -> Case:
+        return build_record(Case, where, lineno, row, required, id_key=id_key, slice_by=slice_by)
+
+    return load_records(path, build)
 
 
 def load_records(path: Path | str, build: Callable[[Path, int, dict[str, Any]], R]) -> list[R]:
@@ -218,9 +222,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return row
 
 
+# one decoder for every row (json.loads with a hook builds a new one per call)
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
 def _json_row(path: Path, lineno: int, line: str) -> dict[str, Any]:
     try:
-        row = json.loads(line, object_pairs_hook=_unique_keys)
+        row = _DECODER.decode(line)
     except json.JSONDecodeError as exc:
         raise DatasetError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
     except _DuplicateKey as exc:
@@ -296,13 +304,6 @@ def row_slices(
                 )
             found.append(f"{key}={str(item).strip()}")
     return tuple(dict.fromkeys(found))
-
-
-def _build_case(
-    path: Path, lineno: int, row: dict[str, Any], fields: FieldMap, slice_by: tuple[str, ...]
-) -> Case:
-    required = {name: getattr(fields, name) for name in ("premise", "hypothesis", "target")}
-    return build_record(Case, path, lineno, row, required, id_key=fields.id, slice_by=slice_by)
 
 
 def stratified_sample(cases: list[Case], size: int, seed: int) -> list[Case]:
