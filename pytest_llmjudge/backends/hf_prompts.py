@@ -3,9 +3,10 @@ greedy decoding, and the probability of the label it gives (no model loading her
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
+
+from pytest_llmjudge.model.verdict import LABEL_AT
 
 MAX_NEW_TOKENS = 64
 _HEAD_TOKENS = 24  # a truncated prompt keeps its first tokens (the chat header) and its end
@@ -29,9 +30,6 @@ def fit_prompt(prompt: list[int], budget: int) -> list[int]:
 def prompt_ids(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> list[int]:
     """The tokens that ask the model (user turn and generation prompt), cut to fit."""
     return fit_prompt(token_ids(tokenizer, messages, True), max(8, max_length - MAX_NEW_TOKENS))
-
-
-_LABEL_AT = re.compile(r'"consistency"\s*:\s*"?$')  # the decoded answer just before its label
 
 
 def judge_answer(
@@ -70,7 +68,7 @@ def label_probability(tokenizer: Any, answer: Sequence[int], scores: Sequence[An
     ]
     for step, token in enumerate(answer[: len(scores)]):
         pair = next((p for p in pairs if token in p), None)
-        if pair is None or not _LABEL_AT.search(tokenizer.decode(answer[:step])):
+        if pair is None or not LABEL_AT.search(tokenizer.decode(answer[:step])):
             continue
         logits = scores[step][0][list(pair)].float()
         return float(torch.softmax(logits, dim=0)[1])

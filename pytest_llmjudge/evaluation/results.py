@@ -265,13 +265,17 @@ def run_metrics(run: Run, settings: Settings, cases: list[Any]) -> Metrics | Gen
     return gen_metrics(run, settings, cases)
 
 
+def probability_pairs(judged: Iterable[tuple[Case, Verdict]]) -> list[tuple[float, int]]:
+    """(probability of 1, target) of the scored verdicts that have a probability: what a judge's
+    calibration is computed from."""
+    return [(v.probability, c.target) for c, v in judged if v.probability is not None and v.scored]
+
+
 def judge_metrics(run: JudgeRun, settings: Settings, cases: list[Case]) -> Metrics:
     verdicts = [(c, run.verdicts[c.id]) for c in cases if c.id in run.verdicts]
     judged = [(c.target, v.prediction) for c, v in verdicts]
     repetitions = [v.predictions for _, v in verdicts] if run.repeat > 1 else ()
-    probabilities = [
-        (v.probability, c.target) for c, v in verdicts if v.probability is not None and v.scored
-    ]
+    probabilities = probability_pairs(verdicts)
     return compute_metrics(
         judged, settings.positive, settings.unscored, repetitions, run.repeat, probabilities
     )

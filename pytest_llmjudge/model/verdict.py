@@ -14,6 +14,10 @@ _FENCE = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.DOTALL)
 _TRUE = {1, "1", "true", "yes", "consistent"}
 _FALSE = {0, "0", "false", "no", "inconsistent"}
 
+# an answer's text just before its label, `{"reason": ..., "consistency": ` (where a judge's
+# label token is read from log-probabilities or logits)
+LABEL_AT = re.compile(r'"consistency"\s*:\s*"?$')
+
 
 class Verdict(BaseModel):
     """What a judge said about a case; `prediction` is None when the case is unscored.

@@ -12,7 +12,7 @@ from typing import Any
 
 from pytest_llmjudge.calls.budget import budget_cause
 from pytest_llmjudge.calls.secrets import redact
-from pytest_llmjudge.evaluation.results import RunResult
+from pytest_llmjudge.evaluation.results import RunResult, probability_pairs
 from pytest_llmjudge.evaluation.session import EvalSession
 from pytest_llmjudge.model.runs import JudgeRun
 from pytest_llmjudge.outputs.formatting import calls_line
@@ -81,11 +81,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
 
 def reliability_bins(result: RunResult) -> list[dict[str, Any]] | None:
     """The reliability diagram of a judge whose verdicts have probabilities (None: none)."""
-    pairs = [
-        (v.probability, c.target)
-        for c, v in result.judged_cases()
-        if v.probability is not None and v.scored
-    ]
+    pairs = probability_pairs(result.judged_cases())
     return [dataclasses.asdict(b) for b in reliability(pairs)] if pairs else None
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +17,7 @@ from pytest_llmjudge.calls.protocol import ModelResponse
 from pytest_llmjudge.calls.retry import parse_retry_after
 from pytest_llmjudge.errors import CallError
 from pytest_llmjudge.model.judge import Judge
+from pytest_llmjudge.model.verdict import LABEL_AT
 from pytest_llmjudge.secrets import clip_line
 from pytest_llmjudge.settings import Settings
 
@@ -29,7 +29,6 @@ DEFAULT_SERVER_URL = "https://api.mistral.ai"
 CHAT_PATH = "/v1/chat/completions"
 RESPONSE_FORMAT = {"type": "json_object"}
 LOGPROBS = {"logprobs": True, "top_logprobs": 5}  # asked of servers that return them
-_LABEL_AT = re.compile(r'"consistency"\s*:\s*"?$')  # the answer's text just before its label
 INVALID = "Response validation failed"
 # the fields the SDK's ChatCompletionResponse requires, with their JSON types
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -155,7 +154,7 @@ def label_probability(choice: Any) -> float | None:
         if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
             return None
         token = entry["token"]
-        if token.strip() in ("0", "1") and _LABEL_AT.search(seen):
+        if token.strip() in ("0", "1") and LABEL_AT.search(seen):
             found: dict[str, float] = {}
             for alt in [entry, *(entry.get("top_logprobs") or [])]:
                 label, value = str(alt.get("token", "")).strip(), alt.get("logprob")
