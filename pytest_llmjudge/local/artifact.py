@@ -22,7 +22,7 @@ from pytest_llmjudge.scoring.decision import FIT_METRICS, FittedThreshold, fit_t
 
 ARTIFACT_FORMAT = "pytest-llmjudge/local-judge"
 ARTIFACT_FORMAT_VERSION = 1
-DEFAULT_SETTINGS: dict[str, Any] = {"c": DEFAULT_C, "cv_folds": 5}
+DEFAULT_SETTINGS: dict[str, Any] = {"c": DEFAULT_C, "cv_folds": 5, "decision_threshold": 0.5}
 
 
 class ArtifactError(Exception):
@@ -221,8 +221,10 @@ def load_or_train(
     """Load the artifact matching the data, settings and seed, or train and save a new model
     (with `threshold`, its decision threshold fit on a validation file, and kept in it).
 
-    Settings: ``c`` (inverse regularisation, default 0.03) and ``cv_folds`` (grouped
-    cross-validation folds for ``TrainInfo.cv_accuracy``; 0 skips it). A damaged or foreign
+    Settings: ``c`` (inverse regularisation, default 0.03), ``cv_folds`` (grouped
+    cross-validation folds for ``TrainInfo.cv_accuracy``; 0 skips it) and ``decision_threshold``
+    (the probability from which a case is judged consistent, default 0.5, unless `threshold`
+    fits one). A damaged or foreign
     artifact is never used: the model is retrained and ``TrainInfo.warning`` says what was wrong.
     """
     started = time.perf_counter()
@@ -257,7 +259,11 @@ def load_or_train(
         for case in load_cases(source.path)
     ]
     model, cv_accuracy = train(
-        rows, c=float(chosen["c"]), seed=seed, cv_folds=int(chosen["cv_folds"])
+        rows,
+        c=float(chosen["c"]),
+        seed=seed,
+        cv_folds=int(chosen["cv_folds"]),
+        threshold=float(chosen["decision_threshold"]),
     )
     fitted = None
     if threshold is not None:

@@ -20,7 +20,20 @@ from pytest_llmjudge.local.lexicon import (
 )
 from pytest_llmjudge.local.quantities import quantities
 
-FEATURES_VERSION = 2  # bump when features or word lists change: saved artifacts then retrain
+FEATURES_VERSION = 3  # bump when features or word lists change: saved artifacts then retrain
+
+# Wording features whose weight a short document changes: FIB's consistent summaries are edited,
+# abstractive references (new wording reads as consistent there), short news documents' are not.
+_WORDING: tuple[str, ...] = (
+    "novel_content_share",
+    "novel_bigram_share",
+    "novel_trigram_share",
+    "best_two_sentence_coverage",
+    "far_neighbour_share",
+    "unpaired_word_share",
+)
+SHORT_DOCUMENT_WORDS = 115  # documents with fewer words count as short (news-style)
+_NEAR = 6  # tokens: how close the document must put a name and the summary's word beside it
 
 FEATURE_NAMES: tuple[str, ...] = (
     "novel_name_spans",
@@ -46,6 +59,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "longest_copied_run_share",
     "novel_quote",
     "unanchored_context_share",
+    "far_neighbour_share",
+    "unpaired_word_share",
+    "short_document",
+    *(f"short_x_{name}" for name in _WORDING),
 )
 
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)?|\d+(?:[.,]\d+)*")
@@ -94,6 +111,8 @@ class Document:
     trigrams: frozenset[tuple[str, ...]]
     token_text: str
     initials: frozenset[str]
+    positions: dict[str, tuple[int, ...]]  # token positions of each stem
+    n_words: int
 
 
 @lru_cache(maxsize=512)
@@ -106,6 +125,9 @@ def analyse_document(premise: str) -> Document:
     spans = _name_spans(premise, frozenset())
     initials = frozenset("".join(w[0] for w in span if w[0].isupper()).lower() for span in spans)
     caps = frozenset(w.lower() for w in re.findall(r"\b[A-Z][\w'-]*", premise))
+    positions: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        positions.setdefault(stem(token), []).append(i)
     return Document(
         stems=frozenset(stem(w) for w in tokens)
         | frozenset(stem(p) for w in tokens for p in w.split("-")),
@@ -117,6 +139,8 @@ def analyse_document(premise: str) -> Document:
         trigrams=frozenset(_ngrams(tokens, 3)),
         token_text=" " + " ".join(tokens) + " ",
         initials=initials,
+        positions={key: tuple(value) for key, value in positions.items()},
+        n_words=len(tokens),
     )
 
 
@@ -221,6 +245,38 @@ def _unanchored_context(
     return tuple(dict.fromkeys(unanchored)), pairs
 
 
+def _near(doc: Document, a: str, b: str) -> bool:
+    return any(abs(i - j) <= _NEAR for i in doc.positions[a] for j in doc.positions[b])
+
+
+def far_neighbour_share(tokens: list[str], anchors: set[str], doc: Document) -> float:
+    """Share of the words beside a supported name or number that the document never puts near it.
+
+    Tighter than the sentence test of `_unanchored_context`: a role swapped between two people
+    of one sentence ("co-founder Lydia Marsh" for "co-founder Tom Aldred") is caught here.
+    """
+    far = pairs = 0
+    for i, token in enumerate(tokens):
+        anchor = stem(token)
+        if token not in anchors or anchor not in doc.positions:
+            continue
+        for neighbour in tokens[max(0, i - 3) : i] + tokens[i + 1 : i + 4]:
+            other = stem(neighbour)
+            if neighbour in STOPWORDS or neighbour in anchors or other not in doc.positions:
+                continue
+            pairs += 1
+            far += not _near(doc, anchor, other)
+    return far / pairs if pairs else 0.0
+
+
+def unpaired_word_share(tokens: list[str], doc: Document) -> float:
+    """Share of consecutive supported content words that no document sentence holds together."""
+    supported = [stem(t) for t in tokens if t not in STOPWORDS and stem(t) in doc.positions]
+    pairs = [(a, b) for a, b in zip(supported, supported[1:], strict=False) if a != b]
+    unpaired = sum(not any(a in s and b in s for s in doc.sentences) for a, b in pairs)
+    return unpaired / len(pairs) if pairs else 0.0
+
+
 def compare(premise: str, hypothesis: str) -> Comparison:
     """Compare a summary with its document; return feature values and what the document lacks."""
     doc = analyse_document(premise)
@@ -277,6 +333,15 @@ def compare(premise: str, hypothesis: str) -> Comparison:
     quotes = _QUOTE.findall(hypothesis)
     novel_quote = float(any(" ".join(q.lower().split()) not in doc.lower_text for q in quotes))
 
+    wording = {
+        "novel_content_share": len(novel_words) / len(content) if content else 0.0,
+        "novel_bigram_share": len(bigrams - doc.bigrams) / len(bigrams) if bigrams else 0.0,
+        "novel_trigram_share": len(trigrams - doc.trigrams) / len(trigrams) if trigrams else 0.0,
+        "best_two_sentence_coverage": two,
+        "far_neighbour_share": far_neighbour_share(tokens, anchors, doc),
+        "unpaired_word_share": unpaired_word_share(tokens, doc),
+    }
+    short = float(doc.n_words < SHORT_DOCUMENT_WORDS)
     values = (
         float(novel),
         float(partly),
@@ -290,14 +355,18 @@ def compare(premise: str, hypothesis: str) -> Comparison:
         math.log1p(len(nationalities)),
         *(math.log1p(n) for n in categories),
         math.log1p(len(novel_words) - sum(categories)),
-        len(novel_words) / len(content) if content else 0.0,
-        len(bigrams - doc.bigrams) / len(bigrams) if bigrams else 0.0,
-        len(trigrams - doc.trigrams) / len(trigrams) if trigrams else 0.0,
+        wording["novel_content_share"],
+        wording["novel_bigram_share"],
+        wording["novel_trigram_share"],
         coverages[0],
         two,
         _coverage(stems, doc.sentences[0]),
         _longest_run(tokens, doc) / len(tokens) if tokens else 0.0,
         novel_quote,
         len(unanchored) / pairs if pairs else 0.0,
+        wording["far_neighbour_share"],
+        wording["unpaired_word_share"],
+        short,
+        *(short * wording[name] for name in _WORDING),
     )
     return Comparison(values, tuple(dict.fromkeys(unsupported)), flagged, unanchored, coverages[0])

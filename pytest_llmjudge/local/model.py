@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -175,9 +176,14 @@ def out_of_fold(
 
 
 def train(
-    rows: Sequence[TrainingRow], *, c: float = DEFAULT_C, seed: int = 0, cv_folds: int = 0
+    rows: Sequence[TrainingRow],
+    *,
+    c: float = DEFAULT_C,
+    seed: int = 0,
+    cv_folds: int = 0,
+    threshold: float = 0.5,
 ) -> tuple[LocalJudgeModel, float | None]:
-    """Fit the judge (row weights are sample weights).
+    """Fit the judge (row weights are sample weights), judging consistent from `threshold` on.
 
     With ``cv_folds`` >= 2 also return the weighted accuracy of cross-validation grouped by
     document (None when there are too few documents or a fold lacks a class).
@@ -187,7 +193,7 @@ def train(
     if {row.target for row in rows} != {0, 1}:
         raise ValueError("training needs both consistent (1) and inconsistent (0) examples")
     matrix, targets, weights = feature_matrix(rows)
-    model = fit(matrix, targets, weights, c, seed)
+    model = dataclasses.replace(fit(matrix, targets, weights, c, seed), threshold=threshold)
     premises = [row.premise for row in rows]
     if cv_folds < 2 or len(set(premises)) < cv_folds:
         return model, None

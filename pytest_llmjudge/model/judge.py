@@ -152,16 +152,22 @@ def local_judge(
     seed: int = 0,
     validation: Path | str | None = None,
     threshold_for: str = "accuracy",
+    decision_threshold: float | None = None,
     **settings: Any,
 ) -> Judge:
     """The offline judge, trained in process on JSONL files (optionally weighted) before it runs
     (relative paths are relative to the calling file). With `validation`, a labelled JSONL
     file, its decision threshold is fit there for `threshold_for` (accuracy, f1, kappa, ...)
-    and kept with the trained model."""
+    and kept with the trained model; else `decision_threshold` (default 0.5) is used."""
     base = declaring_dir()
     fit = (
         {"validation": str(declared(validation, base)), "threshold_for": threshold_for}
         if validation is not None
+        else {}
+    )
+    chosen = (
+        {"settings": {"decision_threshold": float(decision_threshold)}}
+        if decision_threshold is not None
         else {}
     )
     sources = [
@@ -175,6 +181,6 @@ def local_judge(
         kind="fine-tuned",
         backend="local",
         model="local-lexical",
-        options={"train": sources, "seed": seed, **fit},
+        options={"train": sources, "seed": seed, **fit, **chosen},
         **settings,
     )
