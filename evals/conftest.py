@@ -21,7 +21,8 @@ SHARED = ROOT.parent / "shared" / "data"
 FIB_TRAIN = SHARED / "fib-train.jsonl"
 OWN_TRAIN = ROOT / "data" / "news-train.jsonl"
 FINETUNED_ENV = "MISTRAL_FINETUNED_MODEL"
-NEWS_WEIGHT = 5.0  # local: chosen by grouped cross-validation (bench/local_judge.py)
+NEWS_WEIGHT = 10.0  # local: chosen by grouped cross-validation (bench/local_judge.py)
+LOCAL_THRESHOLD = 0.55  # local: its decision threshold, chosen by the same cross-validation
 FT_NEWS_WEIGHT = 10.0  # local_ft: the recipe recorded in llmjudge-finetunes.json
 
 
@@ -59,14 +60,14 @@ def local() -> Judge:
 
     FIB's consistent summaries are edited references and its inconsistent ones model output, so a
     judge trained on FIB alone learns style and does not transfer to other prose (0.475 on our
-    news cases). Our own training cases, weighted 5 (the weight that maximises the mean grouped
-    cross-validation accuracy over both files, bench/local_judge.py), teach it what an unsupported
-    fact looks like elsewhere.
+    news cases). Our own training cases, weighted 10, and the decision threshold 0.55 (the pair
+    that maximises the mean grouped cross-validation accuracy over both files,
+    bench/local_judge.py), teach it what an unsupported fact looks like elsewhere.
     """
     train: list[Path | tuple[Path, float]] = [(OWN_TRAIN, NEWS_WEIGHT)]
     if FIB_TRAIN.exists():
         train.insert(0, (FIB_TRAIN, 1.0))
-    return local_judge("local", train=train)
+    return local_judge("local", train=train, decision_threshold=LOCAL_THRESHOLD)
 
 
 @pytest.fixture(scope="session")
