@@ -10,7 +10,7 @@ from pytest_llmjudge.finetune.progress import Progress
 from pytest_llmjudge.finetune.spec import FineTuneFailed, FineTuneSpec
 from pytest_llmjudge.model.judge import Judge
 
-RECIPE = "local-lexical-1"
+RECIPE = "local-lexical-2"  # 2: the comparison features of issue 19 (features version 3)
 MODEL = "local-lexical"
 DEFAULTS: dict[str, Any] = {"seed": 0, "c": 0.3, "cv_folds": 5}
 # given only to fit the decision threshold on the validation file, for this metric
