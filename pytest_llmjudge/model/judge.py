@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pytest_llmjudge.errors import ConfigError
 from pytest_llmjudge.model import prompts
 from pytest_llmjudge.model.dataset import DEFAULT_FIELDS, Case, FieldMap, load_cases
 from pytest_llmjudge.model.paths import declared, declaring_dir
@@ -159,6 +160,17 @@ def local_judge(
     (relative paths are relative to the calling file). With `validation`, a labelled JSONL
     file, its decision threshold is fit there for `threshold_for` (accuracy, f1, kappa, ...)
     and kept with the trained model; else `decision_threshold` (default 0.5) is used."""
+    if decision_threshold is not None:
+        if validation is not None:
+            raise ConfigError(
+                f"local_judge {name!r}: give validation= (to fit its decision threshold there) "
+                "or decision_threshold=, not both"
+            )
+        if not 0.0 < decision_threshold < 1.0:
+            raise ConfigError(
+                f"local_judge {name!r}: decision_threshold must lie strictly between 0 and 1, "
+                f"got {decision_threshold!r}"
+            )
     base = declaring_dir()
     fit = (
         {"validation": str(declared(validation, base)), "threshold_for": threshold_for}

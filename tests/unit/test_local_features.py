@@ -69,3 +69,16 @@ def test_a_decision_threshold_setting_is_kept_with_the_model(
     assert not reused.retrained and again.threshold == 0.7
     with pytest.raises(ValueError, match="threshold"):
         load_or_train([train], tmp_path / "c", cv_folds=0, decision_threshold=1.0)
+
+
+def test_local_judge_refuses_a_threshold_beside_validation_or_outside_0_1(tmp_path: Path) -> None:
+    from pytest_llmjudge import local_judge
+    from pytest_llmjudge.errors import ConfigError
+
+    train = tmp_path / "train.jsonl"
+    with pytest.raises(ConfigError, match="not both"):
+        local_judge("l", train=[train], validation=train, decision_threshold=0.6)
+    with pytest.raises(ConfigError, match="strictly between 0 and 1, got 1.5"):
+        local_judge("l", train=[train], decision_threshold=1.5)
+    judge = local_judge("l", train=[train], decision_threshold=0.6)
+    assert judge.options["settings"] == {"decision_threshold": 0.6}
