@@ -9,7 +9,7 @@ from pytest_llmjudge import Dataset
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 # Gates: 40 cases give a 95% interval of about +/-0.15, so only a clear regression fails them.
-# local measured 0.60 here (see bench/local_judge.py).
+# local measured 0.70 here (see bench/local_judge.py).
 THRESHOLDS = [
     "local:accuracy>=0.55",
     "local_ft:accuracy>=0.55",
