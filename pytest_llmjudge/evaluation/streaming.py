@@ -10,10 +10,12 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_llmjudge.calls.loop import LoopThread
+
+STOP_WAIT_S = 5.0  # how long a stopped batch may take to end on the loop
 
 
 @dataclass
@@ -25,12 +27,28 @@ class Flight:
         ids: the ids in the batch.
         finish: closes the batch's progress and adds its notes (once, on the main thread).
         left: ids of the batch still without an outcome.
+        state, ended, lock: whether it runs on the loop yet, and when it has ended there, so
+            that `stop` waits for a cancelled batch's last answers before it is landed.
     """
 
     future: concurrent.futures.Future[Any]
     ids: set[str]
     finish: Callable[[], None]
     left: int = 0
+    state: str = "pending"  # "running" once it runs on the loop; "stopped" if stopped before
+    ended: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stop(self) -> None:
+        """Cancel the batch and wait (a few seconds at most) until it has really stopped on
+        the loop: answers that arrive meanwhile are stored and counted before it is landed."""
+        with self.lock:
+            running = self.state == "running"
+            if self.state == "pending":
+                self.state = "stopped"
+        self.future.cancel()
+        if running:
+            self.ended.wait(STOP_WAIT_S)
 
 
 class Streams:
@@ -68,8 +86,20 @@ class Streams:
                     if self._awaited == (key, item_id) or flight.left <= 0:
                         self._arrived.notify_all()
 
-        with self._arrived:  # `arrived` sees the flight once it exists
-            flight = Flight(self._loop.submit(batch(arrived)), ids, finish, left=len(ids))
+        async def tracked() -> Any:
+            with self._arrived:  # held by start() until the flight exists
+                flight = box[0]
+            with flight.lock:
+                if flight.state == "stopped":  # stopped before it ran
+                    return None
+                flight.state = "running"
+            try:
+                return await batch(arrived)
+            finally:
+                flight.ended.set()
+
+        with self._arrived:  # `arrived` and `tracked` see the flight once it exists
+            flight = Flight(self._loop.submit(tracked()), ids, finish, left=len(ids))
             box.append(flight)
         flight.future.add_done_callback(self._notify)  # a batch that failed or was cancelled
         self._flights.setdefault(key, []).append(flight)
@@ -111,7 +141,7 @@ class Streams:
         """Cancel the batches in flight (an interrupted session); their outcomes so far stay."""
         for flights in self._flights.values():
             for flight in flights:
-                flight.future.cancel()
+                flight.stop()
         self.settle()
 
     def settle(self, key: Any = None) -> None:

@@ -36,6 +36,19 @@ def cached_rows(folder: Path) -> int:
         return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 COMMAND = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 COMMAND += ["--llmjudge-concurrency", "4"]
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
@@ -147,8 +160,15 @@ def test_sigterm_ends_an_xdist_controller_as_ctrl_c_from_its_start(chat_project:
     for line in child.stdout:  # xdist starts its workers: our handler is installed already
         lines.append(line)
         if "bringing up nodes" in line:
-            child.send_signal(signal.SIGTERM)
             break
+    # once both workers exist (each takes a second to import and collect before it sends
+    # anything): a signal inside subprocess.Popen itself, as it spawns one, leaks the pipe it
+    # was wrapping (CPython), and that ResourceWarning, an error here, would make the exit code 1
+    deadline = time.monotonic() + 60
+    while len(children(child.pid)) < 2 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert chat_project.server.count == 0  # no worker has asked anything yet
+    child.send_signal(signal.SIGTERM)
     output = "".join(lines) + child.communicate(timeout=120)[0]
     assert child.returncode == 2, output
     assert "KeyboardInterrupt: SIGTERM" in output
