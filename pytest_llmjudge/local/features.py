@@ -223,50 +223,39 @@ def _longest_run(tokens: list[str], doc: Document) -> int:
 
 def _unanchored_context(
     tokens: list[str], anchors: set[str], doc: Document, window: int = 3
-) -> tuple[tuple[str, ...], int]:
-    """Words next to a supported name or number that no sentence holding it has, and pairs seen.
+) -> tuple[tuple[str, ...], int, float]:
+    """Words next to a supported name or number that no sentence holding it has, the pairs seen,
+    and the share of the pairs the document never puts within `_NEAR` tokens of each other.
 
     A swapped role, place or figure keeps every word of the document but puts one beside a name
-    or number the document never puts it with.
+    or number the document never puts it with. The token distance is the tighter test: a role
+    swapped between two people of one sentence ("co-founder Lydia Marsh" for "co-founder Tom
+    Aldred") passes the sentence test and fails this one.
     """
     unanchored: list[str] = []
-    pairs = 0
+    pairs = placed_pairs = far = 0
     for i, token in enumerate(tokens):
         anchor = stem(token)
         if token not in anchors or anchor not in doc.stems:
             continue
         around = set().union(*(s for s in doc.sentences if anchor in s))
+        placed = anchor in doc.positions
         for neighbour in tokens[max(0, i - window) : i] + tokens[i + 1 : i + 1 + window]:
-            if neighbour in STOPWORDS or neighbour in anchors or stem(neighbour) not in doc.stems:
+            other = stem(neighbour)
+            if neighbour in STOPWORDS or neighbour in anchors or other not in doc.stems:
                 continue
             pairs += 1
-            if stem(neighbour) not in around:
+            if other not in around:
                 unanchored.append(neighbour)
-    return tuple(dict.fromkeys(unanchored)), pairs
+            if placed and other in doc.positions:
+                placed_pairs += 1
+                far += not _near(doc, anchor, other)
+    far_share = far / placed_pairs if placed_pairs else 0.0
+    return tuple(dict.fromkeys(unanchored)), pairs, far_share
 
 
 def _near(doc: Document, a: str, b: str) -> bool:
     return any(abs(i - j) <= _NEAR for i in doc.positions[a] for j in doc.positions[b])
-
-
-def far_neighbour_share(tokens: list[str], anchors: set[str], doc: Document) -> float:
-    """Share of the words beside a supported name or number that the document never puts near it.
-
-    Tighter than the sentence test of `_unanchored_context`: a role swapped between two people
-    of one sentence ("co-founder Lydia Marsh" for "co-founder Tom Aldred") is caught here.
-    """
-    far = pairs = 0
-    for i, token in enumerate(tokens):
-        anchor = stem(token)
-        if token not in anchors or anchor not in doc.positions:
-            continue
-        for neighbour in tokens[max(0, i - 3) : i] + tokens[i + 1 : i + 4]:
-            other = stem(neighbour)
-            if neighbour in STOPWORDS or neighbour in anchors or other not in doc.positions:
-                continue
-            pairs += 1
-            far += not _near(doc, anchor, other)
-    return far / pairs if pairs else 0.0
 
 
 def unpaired_word_share(tokens: list[str], doc: Document) -> float:
@@ -320,7 +309,7 @@ def compare(premise: str, hypothesis: str) -> Comparison:
     anchors = {w.lower() for span in spans for w in span if w.lower() not in CONNECTORS} | {
         t for t in tokens if t[0].isdigit()
     }
-    unanchored, pairs = _unanchored_context(tokens, anchors, doc)
+    unanchored, pairs, far_share = _unanchored_context(tokens, anchors, doc)
     two = max(
         (
             _coverage(stems, a | b)
@@ -338,7 +327,7 @@ def compare(premise: str, hypothesis: str) -> Comparison:
         "novel_bigram_share": len(bigrams - doc.bigrams) / len(bigrams) if bigrams else 0.0,
         "novel_trigram_share": len(trigrams - doc.trigrams) / len(trigrams) if trigrams else 0.0,
         "best_two_sentence_coverage": two,
-        "far_neighbour_share": far_neighbour_share(tokens, anchors, doc),
+        "far_neighbour_share": far_share,
         "unpaired_word_share": unpaired_word_share(tokens, doc),
     }
     short = float(doc.n_words < SHORT_DOCUMENT_WORDS)
