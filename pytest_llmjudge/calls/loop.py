@@ -124,6 +124,15 @@ async def pause(seconds: float, sleep: Callable[[float], Awaitable[None]] = asyn
     seat.held = True
 
 
+def leave_seat() -> None:
+    """Give up this task's place in its batch for the rest of its call: what is left of it
+    uses no server (storing its answer waits for a commit on the cache's writer thread)."""
+    seat = _SEAT.get()
+    if seat is not None and seat.held:
+        seat.held = False
+        seat.slots.release()
+
+
 async def run_batch(
     items: Sequence[Item],
     call: Call[Item],

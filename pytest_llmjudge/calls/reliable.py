@@ -22,7 +22,7 @@ from pytest_llmjudge.calls.budget import Budget, is_budget_cause
 from pytest_llmjudge.calls.cache import CachedResponse, ResponseCache, request_key
 from pytest_llmjudge.calls.health import ServerHealth
 from pytest_llmjudge.calls.limiter import AdaptiveLimiter, RateLimiter
-from pytest_llmjudge.calls.loop import pause
+from pytest_llmjudge.calls.loop import leave_seat, pause
 from pytest_llmjudge.calls.protocol import ModelBackend, ModelResponse, request_identity
 from pytest_llmjudge.calls.retry import RetryPolicy
 from pytest_llmjudge.calls.secrets import redact
@@ -197,6 +197,7 @@ class CallRunner:
                 tokens = response.tokens
                 if cache is not None:
                     model = str(identity.get("model", ""))
+                    leave_seat()  # the next case's request goes out while this one is stored
                     await cache.store(
                         key,
                         backend.name,

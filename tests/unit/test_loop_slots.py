@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from pytest_llmjudge import Case, Verdict
-from pytest_llmjudge.calls.loop import Slots, pause, run_batch
+from pytest_llmjudge.calls.loop import Slots, leave_seat, pause, run_batch
 
 
 def cases(n: int) -> list[Case]:
@@ -101,3 +101,21 @@ def test_a_cancelled_waiter_hands_its_place_on() -> None:
         return got
 
     assert asyncio.run(scenario()) == ["second"]
+
+
+def test_an_item_storing_its_answer_has_left_its_place() -> None:
+    events: list[str] = []
+
+    async def call(case: Case) -> Verdict:
+        events.append(f"start {case.id}")
+        await asyncio.sleep(0.01)  # the request
+        leave_seat()  # answered: what is left (storing it) uses no server
+        await asyncio.sleep(0.05)  # the cache's commit
+        events.append(f"stored {case.id}")
+        return Verdict(prediction=1)
+
+    got = asyncio.run(run_batch(cases(2), call, concurrency=1))
+
+    # c1's request went out while c0 was being stored, and both outcomes came back
+    assert events == ["start c0", "start c1", "stored c0", "stored c1"]
+    assert set(got) == {"c0", "c1"}
